@@ -1,0 +1,120 @@
+//! What a number run is: a card, an SSN, a phone number, an account id... decided by checksums,
+//! numbering rules, written grouping and the cue words around it (or in the previous turn).
+//! Quantities (prices, percentages, decimals) and short numbers without a cue are left alone.
+
+use crate::checks::{aba_valid, card_issuer_known, itin_valid, luhn, nanp_valid, ssn_valid};
+use crate::cues::Cue;
+use crate::finding::EntityType as T;
+use crate::numbers::NumberRun;
+use crate::scan::Scan;
+
+const CUE_WINDOW: usize = 8;
+
+pub(crate) fn classify_runs(scan: &mut Scan<'_>) {
+    let runs = std::mem::take(&mut scan.runs);
+    for run in &runs {
+        if let Some((entity, score)) = classify(scan, run) {
+            scan.push(entity, run.start, run.end, score, run.digits.clone());
+        }
+    }
+    scan.runs = runs;
+}
+
+fn classify(scan: &Scan<'_>, run: &NumberRun) -> Option<(T, f32)> {
+    let d = run.digits.as_str();
+    let n = d.len();
+    let groups = run.groups();
+    let seps: Vec<char> = run.separators().collect();
+    let local = scan.cue_before(run.first, CUE_WINDOW);
+    // The previous turn's question counts when this turn has no cue of its own.
+    let cue = local.or_else(|| asked_cue(scan));
+
+    if run.quantity && !matches!(cue, Some(Cue::Secret | Cue::Account)) {
+        return None;
+    }
+    // IPv4 is read as text by `textual`; a dotted quad is never a phone number.
+    if groups.len() == 4 && seps.iter().all(|&c| c == '.') && run.written && n <= 12 {
+        return None;
+    }
+    if let Some(c) = cue {
+        if let Some(hit) = by_cue(c, run, d, &groups) {
+            return Some(hit);
+        }
+    }
+    // Continuation of a number the same speaker began in the previous turn.
+    if let Some((prev, ty)) = &scan.ctx.pending_digits {
+        if run.first <= 1 {
+            let joined = format!("{prev}{d}");
+            if (12..=19).contains(&joined.len()) && luhn(&joined) {
+                return Some((T::CreditCard, 0.9));
+            }
+            if let Some(t) = ty {
+                if n >= 2 {
+                    return Some((*t, 0.7));
+                }
+            }
+            if (7..=15).contains(&joined.len()) && n >= 3 {
+                return Some((T::PhoneNumber, 0.6));
+            }
+        }
+    }
+    if (13..=19).contains(&n) && luhn(d) && card_issuer_known(d) {
+        return Some((T::CreditCard, 0.95));
+    }
+    if n == 9 && groups == [3, 2, 4] && run.written && seps.iter().all(|&c| c == '-' || c == ' ') {
+        if itin_valid(d) {
+            return Some((T::UsItin, 0.85));
+        }
+        if ssn_valid(d) {
+            return Some((T::UsSsn, 0.85));
+        }
+    }
+    if run.plus && (8..=15).contains(&n) {
+        return Some((T::PhoneNumber, 0.9));
+    }
+    if n == 10 && nanp_valid(d) || n == 11 && d.starts_with('1') && nanp_valid(&d[1..]) {
+        return Some((T::PhoneNumber, 0.85));
+    }
+    if (12..=19).contains(&n) && luhn(d) && card_issuer_known(d) {
+        return Some((T::CreditCard, 0.7));
+    }
+    if (7..=15).contains(&n) {
+        // A long digit string with no other reading is an identifier of a person: most often
+        // a phone number.
+        return Some((T::PhoneNumber, if groups.len() > 1 { 0.6 } else { 0.5 }));
+    }
+    if n > 15 {
+        return Some((T::AccountId, 0.5));
+    }
+    None
+}
+
+fn asked_cue(scan: &Scan<'_>) -> Option<Cue> {
+    scan.ctx.asked.iter().copied().find(|c| !matches!(c, Cue::NameWeak | Cue::Name))
+}
+
+fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8]) -> Option<(T, f32)> {
+    let n = d.len();
+    let hit = match cue {
+        Cue::Cvv if (3..=4).contains(&n) => (T::CardCvv, 0.9),
+        Cue::Secret if (3..=12).contains(&n) => (T::Credential, 0.9),
+        Cue::Expiry if (3..=6).contains(&n) => (T::CardExpiry, 0.85),
+        Cue::Routing if n == 9 => (T::AbaRouting, if aba_valid(d) { 0.95 } else { 0.6 }),
+        Cue::Ssn | Cue::Itin if n == 9 => {
+            if itin_valid(d) { (T::UsItin, 0.9) } else { (T::UsSsn, 0.9) }
+        }
+        Cue::Ssn if n == 4 => (T::UsSsn, 0.7),
+        Cue::Card if (12..=19).contains(&n) && luhn(d) => (T::CreditCard, 0.97),
+        Cue::Card if (4..=19).contains(&n) && !run.quantity => (T::CreditCard, 0.6),
+        Cue::Bank if (4..=17).contains(&n) => (T::BankAccount, 0.8),
+        Cue::Account if (4..=20).contains(&n) => (T::AccountId, 0.8),
+        Cue::DriverLicense if (4..=20).contains(&n) => (T::UsDriverLicense, 0.85),
+        Cue::Passport if (6..=12).contains(&n) => (T::UsPassport, 0.85),
+        Cue::MedicalRecord if (4..=15).contains(&n) => (T::MedicalRecordNumber, 0.85),
+        Cue::HealthPlan if (5..=15).contains(&n) => (T::HealthPlanId, 0.8),
+        Cue::Zip if n == 5 || n == 9 || (3..=8).contains(&n) && groups.len() <= 2 => (T::ZipCode, 0.85),
+        Cue::Phone if (7..=15).contains(&n) => (T::PhoneNumber, 0.9),
+        _ => return None,
+    };
+    Some(hit)
+}

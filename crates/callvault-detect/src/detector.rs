@@ -1,0 +1,135 @@
+//! The entry points: `Detector::detect` for one text, and `Conversation` for a call's turns in
+//! order, carrying context (the other party's question, a number continued from the same
+//! speaker's previous turn) from one turn to the next. Detection is total: any input yields a
+//! list of findings, possibly empty, never an error or a panic.
+
+use crate::cues::Cue;
+use crate::finding::{EntityType, Finding};
+use crate::lexicon::Lexicon;
+use crate::resolve::resolve;
+use crate::scan::{Scan, TurnContext};
+use crate::{classify, dates, names, places, textual};
+
+/// Texts longer than this are scanned in windows of this size (on character boundaries), so
+/// the cost per call stays linear and bounded in memory whatever a caller sends.
+pub const MAX_SCAN_BYTES: usize = 64 * 1024;
+
+/// The stateless detector. Cheap to clone; all tables are shared and built once.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Detector {
+    _private: (),
+}
+
+impl Detector {
+    pub fn new() -> Detector {
+        // Build the lexicon now rather than on the first turn of a call.
+        let _ = Lexicon::global();
+        Detector { _private: () }
+    }
+
+    /// Every piece of personal data in `text`, sorted, non-overlapping, byte offsets.
+    pub fn detect(&self, text: &str) -> Vec<Finding> {
+        detect_with(text, &TurnContext::default()).0
+    }
+
+    /// A conversation-aware detector for one call.
+    pub fn conversation(&self) -> Conversation {
+        Conversation::default()
+    }
+}
+
+/// Scans one turn with context; also returns what the next turn should know.
+pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Vec<Cue>, Option<(String, Option<EntityType>)>) {
+    if text.len() > MAX_SCAN_BYTES {
+        let mut all = Vec::new();
+        let mut off = 0;
+        while off < text.len() {
+            let mut end = (off + MAX_SCAN_BYTES).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            // Cut at the last white space so a value is not split between windows.
+            if end < text.len() {
+                if let Some(ws) = text[off..end].rfind(char::is_whitespace) {
+                    if ws > 0 {
+                        end = off + ws;
+                    }
+                }
+            }
+            let (found, _, _) = detect_with(&text[off..end], ctx);
+            all.extend(found.into_iter().map(|mut f| {
+                f.start += off;
+                f.end += off;
+                f
+            }));
+            off = end;
+        }
+        return (all, Vec::new(), None);
+    }
+    let mut scan = Scan::new(text, ctx);
+    classify::classify_runs(&mut scan);
+    textual::recognize(&mut scan);
+    dates::recognize(&mut scan);
+    places::recognize(&mut scan);
+    names::recognize(&mut scan);
+    let asked: Vec<Cue> = scan.cues.iter().map(|h| h.cue).collect();
+    let findings = resolve(std::mem::take(&mut scan.out));
+    // A number at the very end of the turn may continue in the speaker's next turn.
+    let pending = scan.runs.last().and_then(|r| {
+        let trailing = scan.tokens[r.last..].iter().all(|t| matches!(t.kind, crate::lex::TokenKind::Punct(_)));
+        if !trailing || r.quantity || r.len() < 3 {
+            return None;
+        }
+        let ty = findings.iter().find(|f| f.start <= r.start && r.end <= f.end).map(|f| f.entity);
+        Some((r.digits.clone(), ty))
+    });
+    (findings, asked, pending)
+}
+
+/// One call's turns, in order. Context flows from each turn to the next: the other party's
+/// question and a number the same speaker began.
+#[derive(Clone, Debug, Default)]
+pub struct Conversation {
+    ctx: TurnContext,
+    last_speaker: Option<String>,
+}
+
+impl Conversation {
+    pub fn new() -> Conversation {
+        Conversation::default()
+    }
+
+    /// Detects in the next turn, then remembers what the turn after it needs.
+    pub fn push(&mut self, speaker: Option<&str>, text: &str) -> Vec<Finding> {
+        let same_speaker = speaker.is_some() && speaker == self.last_speaker.as_deref();
+        if !same_speaker {
+            self.ctx.pending_digits = None;
+        }
+        let (findings, cues, pending) = detect_with(text, &self.ctx);
+        self.commit(speaker, same_speaker, cues, pending);
+        findings
+    }
+
+    /// Detects in a turn as context would have it, without advancing the conversation
+    /// (for interim results).
+    pub fn peek(&self, speaker: Option<&str>, text: &str) -> Vec<Finding> {
+        let same_speaker = speaker.is_some() && speaker == self.last_speaker.as_deref();
+        let mut ctx = self.ctx.clone();
+        if !same_speaker {
+            ctx.pending_digits = None;
+        }
+        detect_with(text, &ctx).0
+    }
+
+    fn commit(&mut self, speaker: Option<&str>, same_speaker: bool, cues: Vec<Cue>, pending: Option<(String, Option<EntityType>)>) {
+        // A question's cues carry to the answer; the same speaker going on keeps the question
+        // asked before.
+        if !same_speaker {
+            self.ctx.asked = cues;
+        } else if !cues.is_empty() {
+            self.ctx.asked.extend(cues);
+        }
+        self.ctx.pending_digits = pending;
+        self.last_speaker = speaker.map(str::to_owned);
+    }
+}

@@ -1,0 +1,355 @@
+//! Where a person lives: street addresses (a house number, a street name, a suffix, a unit; written
+//! or spoken; with the city, state and postal code lines that follow), ZIP and postal codes, and
+//! places (cities, states, countries) as `LOCATION`.
+
+use crate::cues::Cue;
+use crate::finding::EntityType as T;
+use crate::lex::{Token, TokenKind};
+use crate::lexicon::{Lexicon, WordFlags as F};
+use crate::scan::Scan;
+
+pub(crate) fn recognize(scan: &mut Scan<'_>) {
+    let addresses = street_addresses(scan);
+    for (first, last, score) in addresses {
+        let last = extend_lines(scan, last);
+        scan.push_tokens(T::StreetAddress, first, last, score);
+    }
+    locations(scan);
+    zip_codes(scan);
+}
+
+/// Can this token be part of a street name?
+fn street_word(scan: &Scan<'_>, t: &Token) -> bool {
+    match t.kind {
+        TokenKind::Word => {
+            if t.has(F::STOP) && !t.has(F::STREET_SUFFIX) && !t.has(F::DIRECTION) {
+                return false;
+            }
+            scan.caseless || t.capitalized || t.has(F::STREET_SUFFIX) || t.has(F::DIRECTION) || t.lower.len() <= 3
+        }
+        // "2nd", "42nd", "5th".
+        TokenKind::Alnum => t.lower.ends_with("st") || t.lower.ends_with("nd") || t.lower.ends_with("rd") || t.lower.ends_with("th"),
+        TokenKind::Num => false,
+        TokenKind::Punct(c) => c == '.' || c == '\'',
+    }
+}
+
+/// Token index range after the street suffix covering directions and units.
+fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
+    let toks = &scan.tokens;
+    let n = toks.len();
+    // A period after an abbreviation ("St.") belongs to it.
+    if k < n && toks[k].is_punct('.') && !toks[k].space_before {
+        k += 1;
+    }
+    if k < n && toks[k].has(F::DIRECTION) && !toks[k].newline_before && toks[k].lower.len() <= 2 {
+        k += 1;
+    }
+    loop {
+        if k >= n || toks[k].newline_before {
+            return k;
+        }
+        let t = &toks[k];
+        let mut m = k;
+        if t.is_punct(',') && toks.get(k + 1).is_some_and(|u| u.has(F::UNIT) || u.is_punct('#')) {
+            m += 1;
+        }
+        let u = &toks[m.min(n - 1)];
+        if u.is_punct('#') || u.has(F::UNIT) {
+            m += 1;
+            if m < n && toks[m].is_punct('.') {
+                m += 1;
+            }
+            if m < n && toks[m].is_punct('#') {
+                m += 1;
+            }
+            // The unit's number: digits, spoken digits, letters ("B201", "D").
+            let mut took = false;
+            while m < n && !toks[m].newline_before && (matches!(toks[m].kind, TokenKind::Num | TokenKind::Alnum) || toks[m].has(F::NUMBER_WORD) || (toks[m].is_word() && toks[m].lower.chars().count() == 1)) {
+                m += 1;
+                took = true;
+                if toks[m - 1].kind != TokenKind::Word || toks[m - 1].lower.chars().count() == 1 && !toks[m - 1].has(F::NUMBER_WORD) {
+                    // Written unit numbers are one token; spoken ones continue.
+                    if !scan.caseless {
+                        break;
+                    }
+                }
+            }
+            if !took {
+                return k;
+            }
+            k = m;
+            continue;
+        }
+        // "4390 Telegraph Avenue D": a single capital letter right after the suffix.
+        if t.is_word() && t.lower.chars().count() == 1 && !scan.caseless && t.capitalized && &*t.lower != "a" && &*t.lower != "i" {
+            return k + 1;
+        }
+        return k;
+    }
+}
+
+/// House number first: "377 Santana Row #1000", "one one five hartz avenue".
+fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
+    let toks = &scan.tokens;
+    let mut out = Vec::new();
+    for run in &scan.runs {
+        if run.quantity || run.len() > 6 || run.chunks.len() > 6 {
+            continue;
+        }
+        let mut k = run.last;
+        // "1400 N. Dutton", "123B Main".
+        let mut name_words = 0;
+        let mut found_suffix = None;
+        while k < toks.len() && name_words <= 5 && !toks[k].newline_before {
+            let t = &toks[k];
+            if t.has(F::STREET_SUFFIX) && name_words > 0 || (t.has(F::STREET_SUFFIX) && matches!(&*t.lower, "broadway" | "alameda")) {
+                // Prefer the last suffix in "Park Lane Road"? The first one that ends the name.
+                let next_suffix = toks.get(k + 1).is_some_and(|u| u.has(F::STREET_SUFFIX) && !u.newline_before && (scan.caseless || u.capitalized));
+                if next_suffix {
+                    k += 1;
+                    name_words += 1;
+                    continue;
+                }
+                found_suffix = Some(k);
+                break;
+            }
+            // Spoken ordinals: "two nd street".
+            let ordinal = t.is_word() && matches!(&*t.lower, "st" | "nd" | "rd" | "th");
+            if !(street_word(scan, t) || ordinal || (t.has(F::NUMBER_WORD) && scan.caseless && name_words == 0)) {
+                break;
+            }
+            if t.is_word() || t.kind == TokenKind::Alnum {
+                name_words += 1;
+            }
+            k += 1;
+        }
+        if let Some(s) = found_suffix {
+            let end = after_suffix(scan, s + 1);
+            out.push((run.first_with_prefix(toks), end, 0.85));
+            continue;
+        }
+        // European order inside a line: "6750 Koskikatu 25", "62314 Mellemvej 32".
+        let k = run.last;
+        if !scan.caseless
+            && k + 1 < toks.len()
+            && toks[k].is_word()
+            && toks[k].capitalized
+            && !toks[k].has(F::STOP)
+            && !toks[k].has(F::MONTH)
+            && toks[k + 1].kind == TokenKind::Num
+            && !toks[k + 1].newline_before
+            && toks[k + 1].end - toks[k + 1].start <= 4
+            && toks.get(k + 2).is_none_or(|t| t.newline_before || t.has(F::UNIT) || t.is_punct(',') || t.is_punct('.'))
+        {
+            let end = after_suffix(scan, k + 2);
+            out.push((run.first, end, 0.6));
+        }
+    }
+    // Street name first: "Rua do Arenque 1634", "Harjukuja 54", "ul. Narewska 94",
+    // "P.O. Box 242".
+    for i in 0..toks.len() {
+        let t = &toks[i];
+        let europe = t.is_word() && t.capitalized && (ends_with_street_word(&t.lower) || t.has(F::STREET_PREFIX));
+        if !europe {
+            continue;
+        }
+        let mut k = i + 1;
+        while k < toks.len() && k < i + 5 && !toks[k].newline_before && (toks[k].is_word() && !toks[k].has(F::STOP) || toks[k].is_punct('.')) {
+            k += 1;
+        }
+        if k < toks.len() && toks[k].kind == TokenKind::Num && !toks[k].newline_before && toks[k].end - toks[k].start <= 5 {
+            let end = after_suffix(scan, k + 1);
+            out.push((i, end, 0.6));
+        }
+    }
+    out
+}
+
+fn ends_with_street_word(lower: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "katu", "kuja", "tie", "vej", "veien", "vegen", "gatan", "gata", "vägen", "straße",
+        "strasse", "weg", "gasse", "platz", "allee", "utca", "straat", "laan", "gade", "stien",
+        "svej", "torget", "tori", "väg", "polku", "rinne", "ulica", "ulice", "stræde",
+    ];
+    lower.chars().count() > 4 && ENDINGS.iter().any(|e| lower.ends_with(e))
+}
+
+/// Lines right below an address that continue it: "Suite 464", "OULU", "Finland 80896",
+/// ", CO", "Aalborg NO 9100".
+fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
+    let toks = &scan.tokens;
+    // Same line: ", City, ST 12345".
+    let mut k = end;
+    if k < toks.len() && toks[k].is_punct(',') && !toks[k].newline_before {
+        let mut m = k + 1;
+        let mut words = 0;
+        while m < toks.len() && !toks[m].newline_before && words < 6 && (place_word(scan, &toks[m]) || toks[m].is_punct(',') || toks[m].kind == TokenKind::Num && toks[m].end - toks[m].start <= 5) {
+            if !toks[m].is_punct(',') {
+                words += 1;
+            }
+            m += 1;
+        }
+        if words > 0 && (scan.caseless || toks[k + 1].capitalized) {
+            end = m;
+            k = m;
+        }
+    }
+    if scan.caseless {
+        return end;
+    }
+    let mut lines = 0;
+    while k < toks.len() && toks[k].newline_before && lines < 5 {
+        let mut m = k;
+        let mut ok = true;
+        let mut words = 0;
+        loop {
+            let t = &toks[m];
+            let fits = place_word(scan, t)
+                || matches!(t.kind, TokenKind::Num | TokenKind::Alnum)
+                || t.has(F::UNIT)
+                || matches!(t.kind, TokenKind::Punct(',' | '.' | '-' | '>' | '(' | ')'))
+                || &*t.lower == "nan";
+            if !fits {
+                ok = false;
+                break;
+            }
+            words += 1;
+            m += 1;
+            if m >= toks.len() || toks[m].newline_before {
+                break;
+            }
+        }
+        if !ok || words > 8 {
+            break;
+        }
+        end = m;
+        k = m;
+        lines += 1;
+    }
+    end
+}
+
+fn place_word(scan: &Scan<'_>, t: &Token) -> bool {
+    t.is_word()
+        && !t.has(F::STOP)
+        && (t.capitalized || scan.caseless)
+        && !matches!(&*t.lower, "phone" | "mobile" | "desk" | "fax" | "office" | "email" | "e" | "name")
+}
+
+/// Cities, states and countries from the gazetteers. In cased text they must be capitalized.
+fn locations(scan: &mut Scan<'_>) {
+    let lx = Lexicon::global();
+    let mut found = Vec::new();
+    let toks = &scan.tokens;
+    let mut i = 0;
+    let mut buf = String::new();
+    while i < toks.len() {
+        let t = &toks[i];
+        if !t.is_word() || !(scan.caseless || t.capitalized) {
+            i += 1;
+            continue;
+        }
+        let mut matched = None;
+        if t.has(F::PLACE_HEAD) {
+            buf.clear();
+            buf.push_str(&t.lower);
+            let mut j = i + 1;
+            while j < toks.len() && j - i < lx.longest_place() && toks[j].is_word() && !toks[j].newline_before {
+                buf.push(' ');
+                buf.push_str(&toks[j].lower);
+                if lx.place(&buf).is_some() {
+                    matched = Some(j + 1);
+                }
+                j += 1;
+            }
+        }
+        if matched.is_none() && t.intersects_place() {
+            // Lower-case speech: a one-word city must not be an everyday word (the list has
+            // none) and must not be a person's first name.
+            if !(scan.caseless && t.has(F::FIRST_NAME)) {
+                matched = Some(i + 1);
+            }
+        }
+        if let Some(end) = matched {
+            found.push((i, end));
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    // State codes are places only in an address shape: ", CA" or "CA 94107".
+    for i in 1..toks.len() {
+        let t = &toks[i];
+        if t.has(F::STATE_CODE) && scan.text[t.start..t.end].chars().all(|c| c.is_ascii_uppercase()) {
+            let after_comma = toks[i - 1].is_punct(',');
+            let before_zip = toks.get(i + 1).is_some_and(|n| n.kind == TokenKind::Num && n.end - n.start == 5);
+            if after_comma || before_zip {
+                found.push((i, i + 1));
+            }
+        }
+    }
+    for (s, e) in found {
+        scan.push_tokens(T::Location, s, e, 0.6);
+    }
+}
+
+impl Token {
+    fn intersects_place(&self) -> bool {
+        self.flags.intersects(F::CITY.union(F::STATE).union(F::COUNTRY))
+    }
+}
+
+/// Five-digit (or ZIP+4) codes after a state, and postal codes after a "zip" cue.
+fn zip_codes(scan: &mut Scan<'_>) {
+    let mut found = Vec::new();
+    for run in &scan.runs {
+        let n = run.len();
+        if run.quantity || !(n == 5 || n == 9) {
+            continue;
+        }
+        let prev = run.first.checked_sub(1).map(|p| &scan.tokens[p]);
+        let prev = match prev {
+            Some(p) if p.is_punct(',') => run.first.checked_sub(2).map(|p| &scan.tokens[p]),
+            other => other,
+        };
+        let after_place = prev.is_some_and(|p| p.flags.intersects(F::STATE.union(F::STATE_CODE).union(F::CITY).union(F::COUNTRY)));
+        if after_place || scan.has_cue(run.first, 4, &[Cue::Zip]) {
+            found.push((run.start, run.end, run.digits.clone()));
+        }
+    }
+    for (s, e, v) in found {
+        scan.push(T::ZipCode, s, e, 0.8, v);
+    }
+    // Postal codes with letters after a cue: "ZIP: 7412 SL", "B0J 2H0".
+    let mut found = Vec::new();
+    for hit in &scan.cues {
+        if hit.cue != Cue::Zip {
+            continue;
+        }
+        let mut j = hit.after;
+        while scan.tokens.get(j).is_some_and(|t| matches!(&*t.lower, "is" | ":" | "code" | "was")) {
+            j += 1;
+        }
+        let start = j;
+        while j < scan.tokens.len() && j < start + 3 && matches!(scan.tokens[j].kind, TokenKind::Num | TokenKind::Alnum | TokenKind::Punct('-')) {
+            j += 1;
+        }
+        if j < scan.tokens.len() && j > start && scan.tokens[j].is_word() && scan.tokens[j].lower.len() == 2 && !scan.caseless && scan.text[scan.tokens[j].start..scan.tokens[j].end].chars().all(|c| c.is_uppercase()) {
+            j += 1;
+        }
+        if j > start {
+            found.push((start, j));
+        }
+    }
+    for (s, e) in found {
+        scan.push_tokens(T::ZipCode, s, e, 0.75);
+    }
+}
+
+impl crate::numbers::NumberRun {
+    /// The run's first token, widened over a written '#' or '(' prefix.
+    fn first_with_prefix(&self, _toks: &[Token]) -> usize {
+        self.first
+    }
+}

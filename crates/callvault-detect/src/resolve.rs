@@ -1,0 +1,48 @@
+//! Overlap resolution: candidates from all recognizers compete, and the result is a sorted list
+//! of non-overlapping findings. The stronger type (checksummed beats contextual) wins; among
+//! equals the longer span, then the higher score.
+
+use crate::finding::Finding;
+
+pub(crate) fn resolve(mut cands: Vec<Finding>) -> Vec<Finding> {
+    cands.sort_by(|a, b| {
+        b.entity
+            .priority()
+            .cmp(&a.entity.priority())
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(b.score.total_cmp(&a.score))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(cands.len());
+    for c in cands {
+        // An address swallows the numbers, names and places inside it; other overlaps are
+        // settled by priority.
+        if kept.iter().any(|k| k.start < c.end && c.start < k.end) {
+            continue;
+        }
+        kept.push(c);
+    }
+    kept.sort_by_key(|f| f.start);
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{EntityType, NormalizedValue};
+
+    fn f(entity: EntityType, start: usize, end: usize) -> Finding {
+        Finding { entity, start, end, score: 0.5, value: NormalizedValue::default() }
+    }
+
+    #[test]
+    fn stronger_type_wins_and_output_is_sorted() {
+        let out = resolve(vec![
+            f(EntityType::Location, 30, 40),
+            f(EntityType::PhoneNumber, 0, 12),
+            f(EntityType::CreditCard, 5, 20),
+        ]);
+        let types: Vec<_> = out.iter().map(|f| f.entity).collect();
+        assert_eq!(types, vec![EntityType::CreditCard, EntityType::Location]);
+    }
+}

@@ -1,0 +1,91 @@
+//! The per-turn scan state every recognizer reads: the tokens, the cue phrases, the number runs
+//! and the context carried from the previous turn. Recognizers push candidate findings into
+//! `Scan::out`; `resolve` then picks the non-overlapping winners.
+
+use crate::cues::{find_cues, Cue, CueHit};
+use crate::finding::{EntityType, Finding, NormalizedValue};
+use crate::lex::{lex, Token};
+use crate::lexicon::Lexicon;
+use crate::numbers::{number_runs, NumberRun};
+
+/// What the previous turns tell about this one.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TurnContext {
+    /// Cues in the other party's previous turn ("what's your date of birth?").
+    pub asked: Vec<Cue>,
+    /// Digits the same speaker said at the very end of the previous turn, still unclassified
+    /// or classified as a partial number, with the type it was given.
+    pub pending_digits: Option<(String, Option<EntityType>)>,
+}
+
+pub(crate) struct Scan<'a> {
+    pub text: &'a str,
+    pub tokens: Vec<Token>,
+    pub cues: Vec<CueHit>,
+    pub runs: Vec<NumberRun>,
+    /// The text has no upper-case letter at all (speech recognizer output): capitalization
+    /// carries no information.
+    pub caseless: bool,
+    pub ctx: &'a TurnContext,
+    pub out: Vec<Finding>,
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(text: &'a str, ctx: &'a TurnContext) -> Scan<'a> {
+        let lexicon = Lexicon::global();
+        let tokens = lex(text, lexicon);
+        let cues = find_cues(&tokens);
+        let runs = number_runs(text, &tokens);
+        let caseless = !text.chars().any(char::is_uppercase);
+        Scan { text, tokens, cues, runs, caseless, ctx, out: Vec::new() }
+    }
+
+    /// The nearest cue that ends at most `window` tokens before token `i`.
+    pub fn cue_before(&self, i: usize, window: usize) -> Option<Cue> {
+        self.cues
+            .iter()
+            .rev()
+            .filter(|h| h.after <= i && i - h.after <= window)
+            .find(|h| {
+                // A question or exclamation mark between cue and value ends the cue's reach.
+                !self.tokens[h.after..i]
+                    .iter()
+                    .any(|t| t.is_punct('?') || t.is_punct('!'))
+            })
+            .map(|h| h.cue)
+    }
+
+    /// A cue of the wanted kind shortly before token `i`, or asked in the previous turn.
+    pub fn has_cue(&self, i: usize, window: usize, want: &[Cue]) -> bool {
+        self.cues.iter().any(|h| {
+            want.contains(&h.cue) && h.after <= i && i - h.after <= window
+        }) || self.ctx.asked.iter().any(|c| want.contains(c))
+    }
+
+    pub fn push(&mut self, entity: EntityType, start: usize, end: usize, score: f32, value: String) {
+        if start < end {
+            self.out.push(Finding { entity, start, end, score, value: NormalizedValue::new(value) });
+        }
+    }
+
+    /// Pushes a finding spanning tokens `first..last` (exclusive), normalized as lower-case
+    /// words joined by single spaces.
+    pub fn push_tokens(&mut self, entity: EntityType, first: usize, last: usize, score: f32) {
+        if first >= last || last > self.tokens.len() {
+            return;
+        }
+        let value = self.tokens[first..last]
+            .iter()
+            .filter(|t| t.is_word() || t.kind != crate::lex::TokenKind::Punct(','))
+            .map(|t| &*t.lower)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (s, e) = (self.tokens[first].start, self.tokens[last - 1].end);
+        self.push(entity, s, e, score, value);
+    }
+
+    /// Index of the token that starts at byte `start`.
+    pub fn token_at(&self, start: usize) -> Option<usize> {
+        self.tokens.binary_search_by_key(&start, |t| t.start).ok()
+    }
+}

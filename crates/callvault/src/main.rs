@@ -1,0 +1,79 @@
+//! The `callvault` command. A thin edge over the libraries: it parses arguments, reads and
+//! writes files, and turns errors into messages and exit codes. No detection logic lives here.
+//!
+//! Exit codes: 0 success; 1 usage, I/O or configuration error; 2 some input lines were rejected
+//! (the others were processed).
+
+#![forbid(unsafe_code)]
+
+mod bench;
+mod eval;
+mod interchange;
+mod redact;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "callvault", version, about = "PII redaction for AI call centers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Redact personal data from text (stdin or a file).
+    ///
+    /// Text mode: every line is a turn of one conversation; PII becomes `[TYPE_n]` labels, the
+    /// same value getting the same label. `--jsonl`: interchange format, one JSON object a line.
+    Redact {
+        /// Input file; standard input when absent or `-`.
+        input: Option<PathBuf>,
+        /// Read and write the JSONL interchange format.
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Score a detector against gold spans (JSONL with `text` and `spans`).
+    Eval {
+        /// Gold file.
+        gold: PathBuf,
+        /// Predictions to score (our interchange output or any detector's); when absent,
+        /// callvault's detector runs on the gold texts.
+        #[arg(long)]
+        pred: Option<PathBuf>,
+        /// Gold labels to score, comma separated (default: the PII labels of the dev sets).
+        #[arg(long, value_delimiter = ',')]
+        labels: Option<Vec<String>>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure detection speed on a JSONL file (single thread, this build).
+    Bench {
+        input: PathBuf,
+        /// Times to run over the file after one warm-up pass.
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Redact { input, jsonl } => redact::run(input.as_deref(), jsonl),
+        Command::Eval { gold, pred, labels, json } => eval::run(&gold, pred.as_deref(), labels, json),
+        Command::Bench { input, repeat, json } => bench::run(&input, repeat, json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("callvault: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
