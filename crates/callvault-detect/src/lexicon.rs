@@ -77,7 +77,7 @@ const STREET_SUFFIXES: &[&str] = &[
     "path", "point", "pt", "run", "crossing", "green", "mall", "center", "centre", "heights",
     "hill", "hills", "park", "gardens", "grove", "mews", "gate", "wharf", "pier", "promenade",
     "esplanade", "broadway", "commons", "cove", "ridge", "view", "vista", "alameda", "camino",
-    "real", "route", "rte", "ctr", "stravenue", "cres", "fwy", "expy", "tpke", "mt",
+    "real", "route", "rte", "ctr", "stravenue", "cres", "fwy", "expy", "tpke", "mt", "common",
     // European suffix words that stand alone.
     "strasse", "straße", "str", "gasse", "weg", "platz", "allee", "katu", "kuja", "tie", "vej",
     "veien", "vegen", "gatan", "gata", "vägen", "tér", "utca", "út", "ulica", "straat", "laan",
@@ -87,7 +87,7 @@ const STREET_SUFFIXES: &[&str] = &[
 const STREET_PREFIXES: &[&str] = &[
     "rua", "via", "calle", "avenida", "ul", "ulica", "rue", "avenue", "piazza", "plaza", "praça",
     "largo", "travessa", "strada", "viale", "corso", "carrer", "paseo", "av", "avda", "boulevard",
-    "camino", "estrada", "rodovia", "aleja", "al", "ulitsa", "box",
+    "camino", "estrada", "rodovia", "aleja", "al", "ulitsa", "box", "jalan", "rua", "psc",
 ];
 
 const UNITS: &[&str] = &[

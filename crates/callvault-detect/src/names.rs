@@ -36,8 +36,13 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             j += 1;
         }
         let end = take_name(scan, j, strong);
+        let kin = matches!(&*toks[hit.start_token].lower, "uncle" | "aunt" | "cousin" | "grandma" | "grandpa");
         if end > j {
-            spans.push((j, end, if strong { 0.85 } else { 0.7 }));
+            // "uncle Richard": the kinship word belongs to how the person is named.
+            spans.push((if kin { hit.start_token } else { j }, end, if strong { 0.85 } else { 0.7 }));
+        } else if matches!(&*toks[hit.start_token].lower, "to" | "of") && j < n && matches!(&*toks[j].lower, "mom" | "dad" | "mother" | "father" | "grandma" | "grandpa" | "grandmother" | "grandfather") && toks.get(j + 1).is_none_or(|u| !u.is_word() || u.has(F::STOP)) {
+            // A transfer "to mom": the recipient is a person known to the caller.
+            spans.push((j, j + 1, 0.6));
         }
     }
     // A title: "Mr. Nekrasov", "Dr. Emily Stone".
@@ -49,7 +54,7 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             }
             let end = take_name(scan, j, true);
             if end > j {
-                spans.push((j, end, 0.85));
+                spans.push((i, end, 0.85));
             }
         }
     }
@@ -90,12 +95,21 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
         }
         // In lower-case text a lone surname is too weak (many are words); a first name is not.
         let mut start = i;
-        while start > 0 && neighbour(scan, &toks[start - 1]) && !toks[start].newline_before {
-            start -= 1;
+        while start > 0 && (neighbour(scan, &toks[start - 1]) || hyphen_joined(toks, start - 1)) && !toks[start].newline_before {
+            start -= if hyphen_joined(toks, start - 1) && start >= 2 { 2 } else { 1 };
         }
         let mut end = i + 1;
-        while end < n && !toks[end].newline_before && end - start < 4 && (neighbour(scan, &toks[end]) || initial(toks, end)) {
-            end += if initial(toks, end) && toks.get(end + 1).is_some_and(|p| p.is_punct('.')) { 2 } else { 1 };
+        while end < n && !toks[end].newline_before && end - start < 5 {
+            if initial(toks, end) {
+                end += if toks.get(end + 1).is_some_and(|p| p.is_punct('.')) { 2 } else { 1 };
+            } else if neighbour(scan, &toks[end]) || (scan.caseless && t.has(F::FIRST_NAME) && end > i && unknown_word(&toks[end])) {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        while end > start + 1 && toks[end - 1].kind != TokenKind::Word {
+            end -= 1;
         }
         let lone = end - start == 1;
         let first_name = t.has(F::FIRST_NAME);
@@ -113,6 +127,16 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
     for (s, e, score) in spans {
         scan.push_tokens(T::Person, s, e, score);
     }
+}
+
+/// "Whang-Ramos": a capitalized word glued to the next one by a hyphen.
+fn hyphen_joined(toks: &[Token], i: usize) -> bool {
+    toks[i].is_punct('-') && !toks[i].space_before && i > 0 && toks[i - 1].is_word() && toks[i - 1].capitalized
+}
+
+/// A word no list knows: in lower-case speech, the likely surname after a known first name.
+fn unknown_word(t: &Token) -> bool {
+    t.is_word() && t.flags.is_empty() && t.lower.chars().count() > 1
 }
 
 fn all_caps(scan: &Scan<'_>, t: &Token) -> bool {
@@ -135,7 +159,7 @@ fn neighbour(scan: &Scan<'_>, t: &Token) -> bool {
 /// "A." or "P" as a middle initial.
 fn initial(toks: &[Token], i: usize) -> bool {
     let t = &toks[i];
-    t.is_word() && t.capitalized && t.lower.chars().count() == 1 && &*t.lower != "i" && &*t.lower != "a"
+    t.is_word() && (t.capitalized || i > 0 && toks[i - 1].is_word()) && t.lower.chars().count() == 1 && &*t.lower != "i"
 }
 
 /// Takes up to four name words from `j`; returns the end (exclusive).

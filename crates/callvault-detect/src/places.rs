@@ -25,13 +25,23 @@ fn street_word(scan: &Scan<'_>, t: &Token) -> bool {
             if t.has(F::STOP) && !t.has(F::STREET_SUFFIX) && !t.has(F::DIRECTION) {
                 return false;
             }
-            scan.caseless || t.capitalized || t.has(F::STREET_SUFFIX) || t.has(F::DIRECTION) || t.lower.len() <= 3
+            scan.caseless || t.capitalized || t.has(F::STREET_SUFFIX) || t.has(F::DIRECTION) || t.lower.len() <= 3 || !t.has(F::STOP)
         }
         // "2nd", "42nd", "5th".
         TokenKind::Alnum => t.lower.ends_with("st") || t.lower.ends_with("nd") || t.lower.ends_with("rd") || t.lower.ends_with("th"),
         TokenKind::Num => false,
-        TokenKind::Punct(c) => c == '.' || c == '\'',
+        TokenKind::Punct(c) => c == '.' || c == '\'' || c == '-',
     }
+}
+
+/// Suffixes that, after a number and a few words, make an address even in lower-case words.
+fn strong_suffix(t: &Token) -> bool {
+    matches!(
+        &*t.lower,
+        "street" | "st" | "avenue" | "ave" | "road" | "rd" | "drive" | "dr" | "boulevard" | "blvd"
+            | "lane" | "ln" | "court" | "ct" | "parkway" | "pkwy" | "highway" | "hwy" | "terrace"
+            | "circle" | "place" | "pl" | "square" | "plaza" | "way" | "common" | "row" | "trail"
+    )
 }
 
 /// Token index range after the street suffix covering directions and units.
@@ -42,8 +52,12 @@ fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
     if k < n && toks[k].is_punct('.') && !toks[k].space_before {
         k += 1;
     }
-    if k < n && toks[k].has(F::DIRECTION) && !toks[k].newline_before && toks[k].lower.len() <= 2 {
+    if k < n && toks[k].has(F::DIRECTION) && !toks[k].newline_before && (toks[k].capitalized || scan.caseless || toks[k].lower.len() <= 2) {
         k += 1;
+    }
+    // "2nd Floor".
+    if k + 1 < n && toks[k].kind == TokenKind::Alnum && toks[k + 1].has(F::UNIT) && !toks[k].newline_before {
+        k += 2;
     }
     loop {
         if k >= n || toks[k].newline_before {
@@ -78,6 +92,10 @@ fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
             if !took {
                 return k;
             }
+            // "# A-1".
+            while m + 1 < n && toks[m].is_punct('-') && !toks[m].space_before && !toks[m + 1].space_before && matches!(toks[m + 1].kind, TokenKind::Num | TokenKind::Alnum | TokenKind::Word) {
+                m += 2;
+            }
             k = m;
             continue;
         }
@@ -111,11 +129,15 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
                     name_words += 1;
                     continue;
                 }
-                found_suffix = Some(k);
+                let all_shaped = scan.caseless || t.capitalized || toks[run.last..k].iter().all(|w| !w.is_word() || w.capitalized || w.lower.chars().count() == 1);
+                if all_shaped || strong_suffix(t) {
+                    found_suffix = Some(k);
+                }
                 break;
             }
             // Spoken ordinals: "two nd street".
-            let ordinal = t.is_word() && matches!(&*t.lower, "st" | "nd" | "rd" | "th");
+            let ordinal = t.is_word() && matches!(&*t.lower, "st" | "nd" | "rd" | "th")
+                || t.is_word() && t.capitalized && t.lower.chars().count() == 1;
             if !(street_word(scan, t) || ordinal || (t.has(F::NUMBER_WORD) && scan.caseless && name_words == 0)) {
                 break;
             }
@@ -129,8 +151,19 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
             out.push((run.first_with_prefix(toks), end, 0.85));
             continue;
         }
-        // European order inside a line: "6750 Koskikatu 25", "62314 Mellemvej 32".
+        // A street-type word after the number: "34 Rue Jean Mermoz", "58 Jalan Ang Seng".
         let k = run.last;
+        if k < toks.len() && toks[k].has(F::STREET_PREFIX) && (scan.caseless || toks[k].capitalized) && !toks[k].newline_before {
+            let mut m = k + 1;
+            while m < toks.len() && m < k + 6 && !toks[m].newline_before && (toks[m].is_word() && !toks[m].has(F::STOP) && (scan.caseless || toks[m].capitalized || toks[m].lower.chars().count() <= 3) || toks[m].kind == TokenKind::Num) {
+                m += 1;
+            }
+            if m > k + 1 {
+                out.push((run.first, after_suffix(scan, m), 0.7));
+                continue;
+            }
+        }
+        // European order inside a line: "6750 Koskikatu 25", "62314 Mellemvej 32".
         if !scan.caseless
             && k + 1 < toks.len()
             && toks[k].is_word()
@@ -161,6 +194,56 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
         if k < toks.len() && toks[k].kind == TokenKind::Num && !toks[k].newline_before && toks[k].end - toks[k].start <= 5 {
             let end = after_suffix(scan, k + 1);
             out.push((i, end, 0.6));
+        }
+    }
+    // A named street without a number, written with capitals: "at Swinton Street".
+    if !scan.caseless {
+        for i in 0..toks.len() {
+            let t = &toks[i];
+            if !(t.capitalized && strong_suffix(t) && t.lower.len() > 3) || i == 0 {
+                continue;
+            }
+            let mut s = i;
+            while s > 0 && i - s < 3 && toks[s - 1].is_word() && toks[s - 1].capitalized && !toks[s - 1].has(F::STOP) && !toks[s - 1].newline_before {
+                s -= 1;
+            }
+            let covered = out.iter().any(|&(a, b, _)| a <= i && i < b);
+            if s < i && !covered && s > 0 && !toks[s].newline_before {
+                out.push((s, after_suffix(scan, i + 1), 0.5));
+            }
+        }
+    }
+    // After an address cue ("lives at", "my address is", "Address:"), the line that follows
+    // when it starts like an address.
+    for hit in &scan.cues {
+        if hit.cue != Cue::Address {
+            continue;
+        }
+        let mut j = hit.after;
+        while j < toks.len() && j < hit.after + 4 && (matches!(&*toks[j].lower, "is" | "at" | "in" | "the" | "to" | "was" | "of") || matches!(toks[j].kind, TokenKind::Punct(':' | '-' | ','))) {
+            j += 1;
+        }
+        let starts_like = toks.get(j).is_some_and(|t| {
+            t.kind == TokenKind::Num || t.has(F::STREET_PREFIX) || t.is_word() && ends_with_street_word(&t.lower) || t.is_word() && t.has(F::NUMBER_WORD) && scan.caseless
+        });
+        if !starts_like {
+            continue;
+        }
+        let mut m = j;
+        while m < toks.len() && m < j + 14 && (m == j || !toks[m].newline_before) {
+            let t = &toks[m];
+            let stop = t.is_punct('?') || t.is_punct('!') || t.is_word() && t.has(F::STOP) && !t.has(F::STREET_SUFFIX) && !t.has(F::DIRECTION) && !t.has(F::NUMBER_WORD)
+                || t.is_punct('.') && toks.get(m + 1).is_none_or(|u| u.space_before && (u.capitalized || u.newline_before));
+            if stop {
+                break;
+            }
+            m += 1;
+        }
+        while m > j && matches!(toks[m - 1].kind, TokenKind::Punct(',' | '.' | '-')) {
+            m -= 1;
+        }
+        if m > j + 1 {
+            out.push((j, m, 0.7));
         }
     }
     out

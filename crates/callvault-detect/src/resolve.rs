@@ -2,13 +2,12 @@
 //! of non-overlapping findings. The stronger type (checksummed beats contextual) wins; among
 //! equals the longer span, then the higher score.
 
-use crate::finding::Finding;
+use crate::finding::{EntityType, Finding};
 
 pub(crate) fn resolve(mut cands: Vec<Finding>) -> Vec<Finding> {
     cands.sort_by(|a, b| {
-        b.entity
-            .priority()
-            .cmp(&a.entity.priority())
+        rank(b)
+            .cmp(&rank(a))
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(b.score.total_cmp(&a.score))
             .then(a.start.cmp(&b.start))
@@ -26,10 +25,19 @@ pub(crate) fn resolve(mut cands: Vec<Finding>) -> Vec<Finding> {
     kept
 }
 
+/// A multi-word place name ("Santa Rosa") is surer than the person name a gazetteer sees in
+/// one of its words ("Rosa").
+fn rank(f: &Finding) -> u8 {
+    match f.entity {
+        EntityType::Location if f.value.expose_secret().contains(' ') => 42,
+        e => e.priority(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{EntityType, NormalizedValue};
+    use crate::finding::NormalizedValue;
 
     fn f(entity: EntityType, start: usize, end: usize) -> Finding {
         Finding { entity, start, end, score: 0.5, value: NormalizedValue::default() }
