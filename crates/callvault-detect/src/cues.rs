@@ -226,14 +226,17 @@ fn table() -> &'static PhraseTable {
 /// ("e-mail", "date-of-birth").
 pub(crate) fn find_cues(tokens: &[Token]) -> Vec<CueHit> {
     let table = table();
-    let mut hits = Vec::new();
+    let mut hits: Vec<CueHit> = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         if !t.is_word() && t.kind != crate::lex::TokenKind::Alnum {
             continue;
         }
+        // A word inside a phrase already matched ("account" of "checking account") is not a
+        // cue of its own.
+        let inside = hits.last().map(|h| h.after).filter(|&a| i < a);
         let Some(cands) = table.get(&*t.lower) else { continue };
         for (words, cue) in cands {
-            if let Some(after) = match_phrase(tokens, i, words) {
+            if let Some(after) = match_phrase(tokens, i, words).filter(|&a| inside.is_none_or(|end| a > end)) {
                 hits.push(CueHit { cue: *cue, start_token: i, after });
                 break;
             }

@@ -64,6 +64,7 @@ fn numberish(tokens: &[Token], i: usize, open: bool) -> bool {
     let t = &tokens[i];
     match t.kind {
         TokenKind::Num => true,
+        TokenKind::Alnum => open && !t.space_before && extension(&t.lower).is_some(),
         TokenKind::Word => {
             let Some(v) = is_unit_word(t) else { return false };
             let next_is_number = tokens.get(i + 1).is_some_and(|n| {
@@ -194,7 +195,14 @@ fn build_run(_text: &str, tokens: &[Token], first: usize, last: usize) -> Number
                 i += 1;
                 continue;
             }
-            TokenKind::Alnum => i += 1,
+            TokenKind::Alnum => {
+                // "3560x4587": the number, then its extension (kept in the span, not the digits).
+                if let Some(head) = extension(&t.lower) {
+                    run.written = true;
+                    push(&mut run, head, t.start, t.end, true);
+                }
+                i += 1;
+            }
         }
         if let Some(ch) = run.chunks.last_mut() {
             if i < last && tokens[i].space_before && ch.sep_after == '\0' {
@@ -210,6 +218,13 @@ fn build_run(_text: &str, tokens: &[Token], first: usize, last: usize) -> Number
         run.quantity = true;
     }
     run
+}
+
+/// "3560x4587" → Some("3560"): digits, an 'x', digits.
+fn extension(lower: &str) -> Option<&str> {
+    let (head, ext) = lower.split_once('x')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(head) && digits(ext) && ext.len() <= 5).then_some(head)
 }
 
 fn push(run: &mut NumberRun, digits: &str, start: usize, end: usize, written: bool) {

@@ -168,13 +168,14 @@ fn ibans(scan: &mut Scan<'_>) {
     let toks = &scan.tokens;
     let mut found = Vec::new();
     for i in 0..toks.len() {
-        let t = &scan.text[toks[i].start..toks[i].end];
+        // Upper-cased first: speech and chat write IBANs in lower case; mod 97 keeps it safe.
+        let t = scan.text[toks[i].start..toks[i].end].to_ascii_uppercase();
         let b = t.as_bytes();
         if b.len() < 4 || !b[..2].iter().all(u8::is_ascii_uppercase) || !b[2..4].iter().all(u8::is_ascii_digit) {
             continue;
         }
         // Gather the IBAN, written in one piece or in groups of four.
-        let mut value = t.to_string();
+        let mut value = t.clone();
         let mut best = None;
         let mut j = i;
         loop {
