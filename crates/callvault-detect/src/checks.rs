@@ -19,7 +19,11 @@ pub fn luhn(digits: &str) -> bool {
             let d = digit(b);
             if i % 2 == 1 {
                 let x = d * 2;
-                if x > 9 { x - 9 } else { x }
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
             } else {
                 d
             }
@@ -35,11 +39,19 @@ pub fn card_issuer_known(d: &str) -> bool {
     let p = |k: usize| d.get(..k).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
     match d.as_bytes().first() {
         Some(b'4') => matches!(n, 13 | 16 | 19),
-        Some(b'5') => (51..=55).contains(&p(2)) && n == 16 || (matches!(p(2), 50 | 56..=59) && (12..=19).contains(&n)),
-        Some(b'2') => ((2221..=2720).contains(&p(4)) && n == 16) || (p(4) == 2014 || p(4) == 2149) && n == 15 || (p(1) == 2 && n == 16),
+        Some(b'5') => {
+            (51..=55).contains(&p(2)) && n == 16
+                || (matches!(p(2), 50 | 56..=59) && (12..=19).contains(&n))
+        }
+        Some(b'2') => {
+            ((2221..=2720).contains(&p(4)) && n == 16)
+                || (p(4) == 2014 || p(4) == 2149) && n == 15
+                || (p(1) == 2 && n == 16)
+        }
         Some(b'3') => {
             (matches!(p(2), 34 | 37) && n == 15)
-                || ((300..=305).contains(&p(3)) || p(2) == 36 || p(2) == 38 || p(2) == 39) && (14..=19).contains(&n)
+                || ((300..=305).contains(&p(3)) || p(2) == 36 || p(2) == 38 || p(2) == 39)
+                    && (14..=19).contains(&n)
                 || (3528..=3589).contains(&p(4)) && (16..=19).contains(&n)
         }
         Some(b'6') => (12..=19).contains(&n),
@@ -54,7 +66,11 @@ pub fn ssn_valid(d: &str) -> bool {
         return false;
     }
     let area = &d[..3];
-    area != "000" && area != "666" && !area.starts_with('9') && &d[3..5] != "00" && &d[5..] != "0000"
+    area != "000"
+        && area != "666"
+        && !area.starts_with('9')
+        && &d[3..5] != "00"
+        && &d[5..] != "0000"
 }
 
 /// An ITIN: 9xx-[50-65|70-88|90-92|94-99]-xxxx.
@@ -89,8 +105,16 @@ pub fn iban_valid(s: &str) -> bool {
     }
     let mut rem: u32 = 0;
     for &c in b[4..].iter().chain(&b[..4]) {
-        let v = if c.is_ascii_digit() { digit(c) } else { u32::from(c.to_ascii_uppercase() - b'A') + 10 };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        let v = if c.is_ascii_digit() {
+            digit(c)
+        } else {
+            u32::from(c.to_ascii_uppercase() - b'A') + 10
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }
@@ -139,7 +163,13 @@ mod tests {
     #[test]
     fn ssn_ranges() {
         assert!(ssn_valid("078051120"));
-        for bad in ["000123456", "666123456", "900123456", "123001234", "123450000"] {
+        for bad in [
+            "000123456",
+            "666123456",
+            "900123456",
+            "123001234",
+            "123450000",
+        ] {
             assert!(!ssn_valid(bad), "{bad}");
         }
         assert!(itin_valid("912701234"));

@@ -90,7 +90,11 @@ fn classify(scan: &Scan<'_>, run: &NumberRun) -> Option<(T, f32)> {
 }
 
 fn asked_cue(scan: &Scan<'_>) -> Option<Cue> {
-    scan.ctx.asked.iter().copied().find(|c| !matches!(c, Cue::NameWeak | Cue::Name))
+    scan.ctx
+        .asked
+        .iter()
+        .copied()
+        .find(|c| !matches!(c, Cue::NameWeak | Cue::Name))
 }
 
 fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8]) -> Option<(T, f32)> {
@@ -101,7 +105,11 @@ fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8]) -> Option<(T, f32)>
         Cue::Expiry if (3..=6).contains(&n) => (T::CardExpiry, 0.85),
         Cue::Routing if n == 9 => (T::AbaRouting, if aba_valid(d) { 0.95 } else { 0.6 }),
         Cue::Ssn | Cue::Itin if n == 9 => {
-            if itin_valid(d) { (T::UsItin, 0.9) } else { (T::UsSsn, 0.9) }
+            if itin_valid(d) {
+                (T::UsItin, 0.9)
+            } else {
+                (T::UsSsn, 0.9)
+            }
         }
         Cue::Ssn if n == 4 => (T::UsSsn, 0.7),
         Cue::Card if (12..=19).contains(&n) && luhn(d) => (T::CreditCard, 0.97),
@@ -112,7 +120,9 @@ fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8]) -> Option<(T, f32)>
         Cue::Passport if (6..=12).contains(&n) => (T::UsPassport, 0.85),
         Cue::MedicalRecord if (4..=15).contains(&n) => (T::MedicalRecordNumber, 0.85),
         Cue::HealthPlan if (5..=15).contains(&n) => (T::HealthPlanId, 0.8),
-        Cue::Zip if n == 5 || n == 9 || (3..=8).contains(&n) && groups.len() <= 2 => (T::ZipCode, 0.85),
+        Cue::Zip if n == 5 || n == 9 || (3..=8).contains(&n) && groups.len() <= 2 => {
+            (T::ZipCode, 0.85)
+        }
         Cue::Phone if (7..=15).contains(&n) => (T::PhoneNumber, 0.9),
         _ => return None,
     };

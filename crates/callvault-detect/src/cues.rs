@@ -234,10 +234,18 @@ pub(crate) fn find_cues(tokens: &[Token]) -> Vec<CueHit> {
         // A word inside a phrase already matched ("account" of "checking account") is not a
         // cue of its own.
         let inside = hits.last().map(|h| h.after).filter(|&a| i < a);
-        let Some(cands) = table.get(&*t.lower) else { continue };
+        let Some(cands) = table.get(&*t.lower) else {
+            continue;
+        };
         for (words, cue) in cands {
-            if let Some(after) = match_phrase(tokens, i, words).filter(|&a| inside.is_none_or(|end| a > end)) {
-                hits.push(CueHit { cue: *cue, start_token: i, after });
+            if let Some(after) =
+                match_phrase(tokens, i, words).filter(|&a| inside.is_none_or(|end| a > end))
+            {
+                hits.push(CueHit {
+                    cue: *cue,
+                    start_token: i,
+                    after,
+                });
                 break;
             }
         }
@@ -248,7 +256,11 @@ pub(crate) fn find_cues(tokens: &[Token]) -> Vec<CueHit> {
 fn match_phrase(tokens: &[Token], i: usize, words: &[&str]) -> Option<usize> {
     let mut j = i;
     for w in words {
-        while tokens.get(j).is_some_and(|t| matches!(t.kind, crate::lex::TokenKind::Punct('-' | '\'' | '.'))) && j > i {
+        while tokens
+            .get(j)
+            .is_some_and(|t| matches!(t.kind, crate::lex::TokenKind::Punct('-' | '\'' | '.')))
+            && j > i
+        {
             j += 1;
         }
         let t = tokens.get(j)?;
@@ -268,7 +280,10 @@ mod tests {
 
     #[test]
     fn finds_longest_phrase() {
-        let t = lex("My credit card number, and my e-mail and date of birth", Lexicon::global());
+        let t = lex(
+            "My credit card number, and my e-mail and date of birth",
+            Lexicon::global(),
+        );
         let cues: Vec<Cue> = find_cues(&t).iter().map(|h| h.cue).collect();
         assert!(cues.contains(&Cue::Card));
         assert!(cues.contains(&Cue::Email));

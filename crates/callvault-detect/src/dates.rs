@@ -55,10 +55,22 @@ fn date_at(scan: &Scan<'_>, i: usize) -> Option<(usize, String)> {
             };
             let (y, m, d) = match (g.as_slice(), parts.as_slice()) {
                 ([4, 2, 2], [y, m, d]) => (*y, *m, *d),
-                ([1 | 2, 1 | 2, 4], [a, b, y]) => if *a > 12 { (*y, *b, *a) } else { (*y, *a, *b) },
-                ([1 | 2, 1 | 2, 2], [a, b, y]) => (1900 + if *y > 30 { *y } else { *y + 100 }, *a, *b),
-                ([1 | 2, 2], [m, y]) if (1..=12).contains(m) => return Some((run.last, format!("20{y:02}-{m:02}"))),
-                ([1 | 2, 4], [m, y]) if (1..=12).contains(m) => return Some((run.last, format!("{y}-{m:02}"))),
+                ([1 | 2, 1 | 2, 4], [a, b, y]) => {
+                    if *a > 12 {
+                        (*y, *b, *a)
+                    } else {
+                        (*y, *a, *b)
+                    }
+                }
+                ([1 | 2, 1 | 2, 2], [a, b, y]) => {
+                    (1900 + if *y > 30 { *y } else { *y + 100 }, *a, *b)
+                }
+                ([1 | 2, 2], [m, y]) if (1..=12).contains(m) => {
+                    return Some((run.last, format!("20{y:02}-{m:02}")))
+                }
+                ([1 | 2, 4], [m, y]) if (1..=12).contains(m) => {
+                    return Some((run.last, format!("{y}-{m:02}")))
+                }
                 _ => return None,
             };
             return date_valid(y, m, d).then(|| (run.last, format!("{y:04}-{m:02}-{d:02}")));
@@ -117,7 +129,10 @@ fn day_at(scan: &Scan<'_>, i: usize) -> Option<(usize, u32)> {
         TokenKind::Num => {
             let d: u32 = t.lower.parse().ok()?;
             let mut end = i + 1;
-            if toks.get(end).is_some_and(|u| matches!(&*u.lower, "st" | "nd" | "rd" | "th")) {
+            if toks
+                .get(end)
+                .is_some_and(|u| matches!(&*u.lower, "st" | "nd" | "rd" | "th"))
+            {
                 end += 1;
             }
             (1..=31).contains(&d).then_some((end, d))
@@ -126,7 +141,8 @@ fn day_at(scan: &Scan<'_>, i: usize) -> Option<(usize, u32)> {
             let digits: String = t.lower.chars().take_while(char::is_ascii_digit).collect();
             let rest = &t.lower[digits.len()..];
             let d: u32 = digits.parse().ok()?;
-            (matches!(rest, "st" | "nd" | "rd" | "th") && (1..=31).contains(&d)).then_some((i + 1, d))
+            (matches!(rest, "st" | "nd" | "rd" | "th") && (1..=31).contains(&d))
+                .then_some((i + 1, d))
         }
         TokenKind::Word => {
             if let Some(v) = ordinal_value(&t.lower).filter(|v| *v > 0) {

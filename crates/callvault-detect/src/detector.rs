@@ -38,8 +38,11 @@ impl Detector {
     }
 }
 
+/// Digits at the end of a turn that may continue in the next, with the type they were given.
+pub(crate) type Pending = Option<(String, Option<EntityType>)>;
+
 /// Scans one turn with context; also returns what the next turn should know.
-pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Vec<Cue>, Option<(String, Option<EntityType>)>) {
+pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Vec<Cue>, Pending) {
     if text.len() > MAX_SCAN_BYTES {
         let mut all = Vec::new();
         let mut off = 0;
@@ -76,11 +79,16 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Vec<C
     let findings = resolve(std::mem::take(&mut scan.out));
     // A number at the very end of the turn may continue in the speaker's next turn.
     let pending = scan.runs.last().and_then(|r| {
-        let trailing = scan.tokens[r.last..].iter().all(|t| matches!(t.kind, crate::lex::TokenKind::Punct(_)));
+        let trailing = scan.tokens[r.last..]
+            .iter()
+            .all(|t| matches!(t.kind, crate::lex::TokenKind::Punct(_)));
         if !trailing || r.quantity || r.len() < 3 {
             return None;
         }
-        let ty = findings.iter().find(|f| f.start <= r.start && r.end <= f.end).map(|f| f.entity);
+        let ty = findings
+            .iter()
+            .find(|f| f.start <= r.start && r.end <= f.end)
+            .map(|f| f.entity);
         Some((r.digits.clone(), ty))
     });
     (findings, asked, pending)
@@ -121,7 +129,13 @@ impl Conversation {
         detect_with(text, &ctx).0
     }
 
-    fn commit(&mut self, speaker: Option<&str>, same_speaker: bool, cues: Vec<Cue>, pending: Option<(String, Option<EntityType>)>) {
+    fn commit(
+        &mut self,
+        speaker: Option<&str>,
+        same_speaker: bool,
+        cues: Vec<Cue>,
+        pending: Pending,
+    ) {
         // A question's cues carry to the answer; the same speaker going on keeps the question
         // asked before.
         if !same_speaker {

@@ -177,7 +177,10 @@ mod tests {
         for t in EntityType::ALL {
             assert_eq!(EntityType::parse(t.as_str()), Some(t));
         }
-        assert_eq!(EntityType::parse("ADDRESS"), Some(EntityType::StreetAddress));
+        assert_eq!(
+            EntityType::parse("ADDRESS"),
+            Some(EntityType::StreetAddress)
+        );
         assert_eq!(EntityType::parse("NOPE"), None);
     }
 
@@ -186,7 +189,13 @@ mod tests {
         let v = NormalizedValue::new("4111111111111111".into());
         let shown = format!("{v:?}");
         assert_eq!(shown, "<redacted>");
-        let f = Finding { entity: EntityType::CreditCard, start: 0, end: 16, score: 0.9, value: v };
+        let f = Finding {
+            entity: EntityType::CreditCard,
+            start: 0,
+            end: 16,
+            score: 0.9,
+            value: v,
+        };
         assert!(!format!("{f:?}").contains("4111"));
     }
 }

@@ -29,7 +29,9 @@ mod scan;
 mod stream;
 mod textual;
 
-pub use checks::{aba_valid, card_issuer_known, date_valid, iban_valid, itin_valid, luhn, nanp_valid, ssn_valid};
+pub use checks::{
+    aba_valid, card_issuer_known, date_valid, iban_valid, itin_valid, luhn, nanp_valid, ssn_valid,
+};
 pub use detector::{Conversation, Detector, MAX_SCAN_BYTES};
 pub use finding::{EntityType, Finding, NormalizedValue};
 pub use policy::{redact, Action, Labeler, Policy, Replacement};

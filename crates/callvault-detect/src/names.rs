@@ -32,15 +32,42 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             _ => continue,
         };
         let mut j = hit.after;
-        while j < n && (toks[j].is_punct(':') || toks[j].is_punct(',') || matches!(&*toks[j].lower, "is" | "it's" | "was")) {
+        while j < n
+            && (toks[j].is_punct(':')
+                || toks[j].is_punct(',')
+                || matches!(&*toks[j].lower, "is" | "it's" | "was"))
+        {
             j += 1;
         }
         let end = take_name(scan, j, strong);
-        let kin = matches!(&*toks[hit.start_token].lower, "uncle" | "aunt" | "cousin" | "grandma" | "grandpa");
+        let kin = matches!(
+            &*toks[hit.start_token].lower,
+            "uncle" | "aunt" | "cousin" | "grandma" | "grandpa"
+        );
         if end > j {
             // "uncle Richard": the kinship word belongs to how the person is named.
-            spans.push((if kin { hit.start_token } else { j }, end, if strong { 0.85 } else { 0.7 }));
-        } else if matches!(&*toks[hit.start_token].lower, "to" | "of") && j < n && matches!(&*toks[j].lower, "mom" | "dad" | "mother" | "father" | "grandma" | "grandpa" | "grandmother" | "grandfather") && toks.get(j + 1).is_none_or(|u| !u.is_word() || u.has(F::STOP)) {
+            spans.push((
+                if kin { hit.start_token } else { j },
+                end,
+                if strong { 0.85 } else { 0.7 },
+            ));
+        } else if matches!(&*toks[hit.start_token].lower, "to" | "of")
+            && j < n
+            && matches!(
+                &*toks[j].lower,
+                "mom"
+                    | "dad"
+                    | "mother"
+                    | "father"
+                    | "grandma"
+                    | "grandpa"
+                    | "grandmother"
+                    | "grandfather"
+            )
+            && toks
+                .get(j + 1)
+                .is_none_or(|u| !u.is_word() || u.has(F::STOP))
+        {
             // A transfer "to mom": the recipient is a person known to the caller.
             spans.push((j, j + 1, 0.6));
         }
@@ -52,16 +79,20 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             if j < n && toks[j].is_punct('.') {
                 j += 1;
             }
-            let end = take_name(scan, j, true);
+            // Lower-case "doctor" is a word more often than a title: only before a known name.
+            let end = take_name(scan, j, !scan.caseless);
             if end > j {
                 spans.push((i, end, 0.85));
             }
         }
     }
     // 2. The previous turn asked for a name: the answer's first name-like words.
-    if scan.ctx.asked.iter().any(|c| *c == Cue::Name) {
+    if scan.ctx.asked.contains(&Cue::Name) {
         let mut j = 0;
-        while j < n && (toks[j].has(F::STOP) || toks[j].kind != TokenKind::Word || toks[j].has(F::TITLE)) && j < 4 {
+        while j < n
+            && (toks[j].has(F::STOP) || toks[j].kind != TokenKind::Word || toks[j].has(F::TITLE))
+            && j < 4
+        {
             j += 1;
         }
         let end = take_name(scan, j, true);
@@ -95,14 +126,27 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
         }
         // In lower-case text a lone surname is too weak (many are words); a first name is not.
         let mut start = i;
-        while start > 0 && (neighbour(scan, &toks[start - 1]) || hyphen_joined(toks, start - 1)) && !toks[start].newline_before {
-            start -= if hyphen_joined(toks, start - 1) && start >= 2 { 2 } else { 1 };
+        while start > 0
+            && (neighbour(scan, &toks[start - 1]) || hyphen_joined(toks, start - 1))
+            && !toks[start].newline_before
+        {
+            start -= if hyphen_joined(toks, start - 1) && start >= 2 {
+                2
+            } else {
+                1
+            };
         }
         let mut end = i + 1;
         while end < n && !toks[end].newline_before && end - start < 5 {
             if initial(toks, end) {
-                end += if toks.get(end + 1).is_some_and(|p| p.is_punct('.')) { 2 } else { 1 };
-            } else if neighbour(scan, &toks[end]) || (scan.caseless && t.has(F::FIRST_NAME) && end > i && unknown_word(&toks[end])) {
+                end += if toks.get(end + 1).is_some_and(|p| p.is_punct('.')) {
+                    2
+                } else {
+                    1
+                };
+            } else if neighbour(scan, &toks[end])
+                || (scan.caseless && t.has(F::FIRST_NAME) && end > i && unknown_word(&toks[end]))
+            {
                 end += 1;
             } else {
                 break;
@@ -113,7 +157,8 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
         }
         let lone = end - start == 1;
         let first_name = t.has(F::FIRST_NAME);
-        let sentence_start = start == 0 || toks[start - 1].is_punct('.') || toks[start - 1].newline_before;
+        let sentence_start =
+            start == 0 || toks[start - 1].is_punct('.') || toks[start - 1].newline_before;
         let keep = if scan.caseless {
             !lone || first_name
         } else {
@@ -131,7 +176,11 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
 
 /// "Whang-Ramos": a capitalized word glued to the next one by a hyphen.
 fn hyphen_joined(toks: &[Token], i: usize) -> bool {
-    toks[i].is_punct('-') && !toks[i].space_before && i > 0 && toks[i - 1].is_word() && toks[i - 1].capitalized
+    toks[i].is_punct('-')
+        && !toks[i].space_before
+        && i > 0
+        && toks[i - 1].is_word()
+        && toks[i - 1].capitalized
 }
 
 /// A word no list knows: in lower-case speech, the likely surname after a known first name.
@@ -146,7 +195,12 @@ fn all_caps(scan: &Scan<'_>, t: &Token) -> bool {
 
 /// A word that can stand next to a known name inside the same name.
 fn neighbour(scan: &Scan<'_>, t: &Token) -> bool {
-    if !t.is_word() || t.flags.intersects(NOT_NAME) || t.flags.intersects(F::CITY.union(F::COUNTRY).union(F::STATE)) && !t.flags.intersects(NAMES) {
+    if !t.is_word()
+        || t.flags.intersects(NOT_NAME)
+        || t.flags
+            .intersects(F::CITY.union(F::COUNTRY).union(F::STATE))
+            && !t.flags.intersects(NAMES)
+    {
         return false;
     }
     if scan.caseless {
@@ -159,7 +213,8 @@ fn neighbour(scan: &Scan<'_>, t: &Token) -> bool {
 /// "A." or "P" as a middle initial.
 fn initial(toks: &[Token], i: usize) -> bool {
     let t = &toks[i];
-    t.is_word() && (t.capitalized || i > 0 && toks[i - 1].is_word()) && t.lower.chars().count() == 1 && &*t.lower != "i"
+    let after_name = i > 0 && toks[i - 1].is_word() && toks[i - 1].flags.intersects(NAMES);
+    t.is_word() && t.lower.chars().count() == 1 && &*t.lower != "i" && (t.capitalized && &*t.lower != "a" || after_name)
 }
 
 /// Takes up to four name words from `j`; returns the end (exclusive).
@@ -172,18 +227,31 @@ fn take_name(scan: &Scan<'_>, j: usize, strong: bool) -> usize {
         if k > j && t.newline_before {
             break;
         }
-        if initial(toks, k) {
-            k += if toks.get(k + 1).is_some_and(|p| p.is_punct('.')) { 2 } else { 1 };
+        if k > j && initial(toks, k) {
+            k += if toks.get(k + 1).is_some_and(|p| p.is_punct('.')) {
+                2
+            } else {
+                1
+            };
             continue;
         }
-        if k > j && t.is_punct('-') && toks.get(k + 1).is_some_and(|u| u.is_word() && !u.space_before) {
+        if k > j
+            && t.is_punct('-')
+            && toks
+                .get(k + 1)
+                .is_some_and(|u| u.is_word() && !u.space_before)
+        {
             k += 1;
             continue;
         }
         if !t.is_word() || t.flags.intersects(NOT_NAME) && !(strong && t.has(F::AMBIGUOUS_NAME)) {
             break;
         }
-        if t.flags.intersects(F::CITY.union(F::COUNTRY)) && !t.flags.intersects(NAMES) && k == j && !strong {
+        if t.flags.intersects(F::CITY.union(F::COUNTRY))
+            && !t.flags.intersects(NAMES)
+            && k == j
+            && !strong
+        {
             break;
         }
         let known = t.flags.intersects(NAMES) || t.has(F::AMBIGUOUS_NAME) && strong;

@@ -11,8 +11,6 @@ use crate::lexicon::{number_value, WordFlags};
 #[derive(Clone, Debug)]
 pub(crate) struct Chunk {
     pub digits: u8,
-    pub start: usize,
-    pub end: usize,
     /// The separator written right after this chunk (' ' for white space, '\0' for none).
     pub sep_after: char,
     /// Produced by a digit token (not by number words).
@@ -48,7 +46,9 @@ impl NumberRun {
     }
 
     pub fn separators(&self) -> impl Iterator<Item = char> + '_ {
-        self.chunks[..self.chunks.len().saturating_sub(1)].iter().map(|c| c.sep_after)
+        self.chunks[..self.chunks.len().saturating_sub(1)]
+            .iter()
+            .map(|c| c.sep_after)
     }
 }
 
@@ -66,7 +66,9 @@ fn numberish(tokens: &[Token], i: usize, open: bool) -> bool {
         TokenKind::Num => true,
         TokenKind::Alnum => open && !t.space_before && extension(&t.lower).is_some(),
         TokenKind::Word => {
-            let Some(v) = is_unit_word(t) else { return false };
+            let Some(v) = is_unit_word(t) else {
+                return false;
+            };
             let next_is_number = tokens.get(i + 1).is_some_and(|n| {
                 n.kind == TokenKind::Num || (n.kind == TokenKind::Word && is_unit_word(n).is_some())
             });
@@ -102,10 +104,15 @@ pub(crate) fn number_runs(text: &str, tokens: &[Token]) -> Vec<NumberRun> {
                 continue;
             }
             if last + 1 < tokens.len()
-                && matches!(tokens[last].kind, TokenKind::Punct('-' | '.' | '/' | '(' | ')'))
+                && matches!(
+                    tokens[last].kind,
+                    TokenKind::Punct('-' | '.' | '/' | '(' | ')')
+                )
                 && !tokens[last + 1].newline_before
                 && numberish(tokens, last + 1, true)
-                && !(tokens[last].is_punct('.') && tokens[last + 1].space_before && tokens[last].space_before)
+                && !(tokens[last].is_punct('.')
+                    && tokens[last + 1].space_before
+                    && tokens[last].space_before)
             {
                 last += 2;
                 continue;
@@ -227,9 +234,13 @@ fn extension(lower: &str) -> Option<&str> {
     (digits(head) && digits(ext) && ext.len() <= 5).then_some(head)
 }
 
-fn push(run: &mut NumberRun, digits: &str, start: usize, end: usize, written: bool) {
+fn push(run: &mut NumberRun, digits: &str, _start: usize, _end: usize, written: bool) {
     run.digits.push_str(digits);
-    run.chunks.push(Chunk { digits: digits.len() as u8, start, end, sep_after: '\0', written });
+    run.chunks.push(Chunk {
+        digits: digits.len() as u8,
+        sep_after: '\0',
+        written,
+    });
 }
 
 /// Reads one spoken number starting at word `i` and returns the index after it.
@@ -241,7 +252,13 @@ fn spoken_number(run: &mut NumberRun, tokens: &[Token], i: usize, last: usize) -
             None
         }
     };
-    let word = |j: usize| -> &str { if j < last { &tokens[j].lower } else { "" } };
+    let word = |j: usize| -> &str {
+        if j < last {
+            &tokens[j].lower
+        } else {
+            ""
+        }
+    };
     let start = tokens[i].start;
     let v = val(i).unwrap_or(0);
     let w = word(i);
@@ -259,7 +276,9 @@ fn spoken_number(run: &mut NumberRun, tokens: &[Token], i: usize, last: usize) -
     let tens_unit = |j: usize| -> Option<(u32, usize)> {
         let t = val(j)?;
         if (20..100).contains(&t) && t % 10 == 0 {
-            if let Some(u) = val(j + 1).filter(|u| (1..10).contains(u) && word(j + 1) != "o" && word(j + 1) != "oh") {
+            if let Some(u) = val(j + 1)
+                .filter(|u| (1..10).contains(u) && word(j + 1) != "o" && word(j + 1) != "oh")
+            {
                 return Some((t + u, j + 2));
             }
             return Some((t, j + 1));
@@ -298,7 +317,11 @@ fn spoken_number(run: &mut NumberRun, tokens: &[Token], i: usize, last: usize) -
         return j;
     }
     if let Some((value, next)) = tens_unit(i) {
-        let s = if value < 10 { value.to_string() } else { format!("{value:02}") };
+        let s = if value < 10 {
+            value.to_string()
+        } else {
+            format!("{value:02}")
+        };
         push(run, &s, start, end_of(next), false);
         return next;
     }
@@ -313,19 +336,28 @@ mod tests {
 
     fn digits(text: &str) -> Vec<String> {
         let t = lex(text, Lexicon::global());
-        number_runs(text, &t).into_iter().map(|r| r.digits).collect()
+        number_runs(text, &t)
+            .into_iter()
+            .map(|r| r.digits)
+            .collect()
     }
 
     #[test]
     fn written_forms() {
         assert_eq!(digits("call 408-247-8880 now"), vec!["4082478880"]);
         assert_eq!(digits("(579)888-3058"), vec!["5798883058"]);
-        assert_eq!(digits("+46 (0)8 928 571 38"), vec!["46089285713 8".replace(' ', "")]);
+        assert_eq!(
+            digits("+46 (0)8 928 571 38"),
+            vec!["46089285713 8".replace(' ', "")]
+        );
     }
 
     #[test]
     fn spoken_forms() {
-        assert_eq!(digits("four one five five five five one two one two"), vec!["4155551212"]);
+        assert_eq!(
+            digits("four one five five five five one two one two"),
+            vec!["4155551212"]
+        );
         assert_eq!(digits("oh eight double five triple seven"), vec!["0855777"]);
         assert_eq!(digits("seventy three twenty one"), vec!["7321"]);
         assert_eq!(digits("nineteen eighty two"), vec!["1982"]);

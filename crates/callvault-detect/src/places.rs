@@ -25,10 +25,20 @@ fn street_word(scan: &Scan<'_>, t: &Token) -> bool {
             if t.has(F::STOP) && !t.has(F::STREET_SUFFIX) && !t.has(F::DIRECTION) {
                 return false;
             }
-            scan.caseless || t.capitalized || t.has(F::STREET_SUFFIX) || t.has(F::DIRECTION) || t.lower.len() <= 3 || !t.has(F::STOP)
+            scan.caseless
+                || t.capitalized
+                || t.has(F::STREET_SUFFIX)
+                || t.has(F::DIRECTION)
+                || t.lower.len() <= 3
+                || !t.has(F::STOP)
         }
         // "2nd", "42nd", "5th".
-        TokenKind::Alnum => t.lower.ends_with("st") || t.lower.ends_with("nd") || t.lower.ends_with("rd") || t.lower.ends_with("th"),
+        TokenKind::Alnum => {
+            t.lower.ends_with("st")
+                || t.lower.ends_with("nd")
+                || t.lower.ends_with("rd")
+                || t.lower.ends_with("th")
+        }
         TokenKind::Num => false,
         TokenKind::Punct(c) => c == '.' || c == '\'' || c == '-',
     }
@@ -38,9 +48,34 @@ fn street_word(scan: &Scan<'_>, t: &Token) -> bool {
 fn strong_suffix(t: &Token) -> bool {
     matches!(
         &*t.lower,
-        "street" | "st" | "avenue" | "ave" | "road" | "rd" | "drive" | "dr" | "boulevard" | "blvd"
-            | "lane" | "ln" | "court" | "ct" | "parkway" | "pkwy" | "highway" | "hwy" | "terrace"
-            | "circle" | "place" | "pl" | "square" | "plaza" | "way" | "common" | "row" | "trail"
+        "street"
+            | "st"
+            | "avenue"
+            | "ave"
+            | "road"
+            | "rd"
+            | "drive"
+            | "dr"
+            | "boulevard"
+            | "blvd"
+            | "lane"
+            | "ln"
+            | "court"
+            | "ct"
+            | "parkway"
+            | "pkwy"
+            | "highway"
+            | "hwy"
+            | "terrace"
+            | "circle"
+            | "place"
+            | "pl"
+            | "square"
+            | "plaza"
+            | "way"
+            | "common"
+            | "row"
+            | "trail"
     )
 }
 
@@ -52,11 +87,19 @@ fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
     if k < n && toks[k].is_punct('.') && !toks[k].space_before {
         k += 1;
     }
-    if k < n && toks[k].has(F::DIRECTION) && !toks[k].newline_before && (toks[k].capitalized || scan.caseless || toks[k].lower.len() <= 2) {
+    if k < n
+        && toks[k].has(F::DIRECTION)
+        && !toks[k].newline_before
+        && (toks[k].capitalized || scan.caseless || toks[k].lower.len() <= 2)
+    {
         k += 1;
     }
     // "2nd Floor".
-    if k + 1 < n && toks[k].kind == TokenKind::Alnum && toks[k + 1].has(F::UNIT) && !toks[k].newline_before {
+    if k + 1 < n
+        && toks[k].kind == TokenKind::Alnum
+        && toks[k + 1].has(F::UNIT)
+        && !toks[k].newline_before
+    {
         k += 2;
     }
     loop {
@@ -65,7 +108,11 @@ fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
         }
         let t = &toks[k];
         let mut m = k;
-        if t.is_punct(',') && toks.get(k + 1).is_some_and(|u| u.has(F::UNIT) || u.is_punct('#')) {
+        if t.is_punct(',')
+            && toks
+                .get(k + 1)
+                .is_some_and(|u| u.has(F::UNIT) || u.is_punct('#'))
+        {
             m += 1;
         }
         let u = &toks[m.min(n - 1)];
@@ -79,10 +126,17 @@ fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
             }
             // The unit's number: digits, spoken digits, letters ("B201", "D").
             let mut took = false;
-            while m < n && !toks[m].newline_before && (matches!(toks[m].kind, TokenKind::Num | TokenKind::Alnum) || toks[m].has(F::NUMBER_WORD) || (toks[m].is_word() && toks[m].lower.chars().count() == 1)) {
+            while m < n
+                && !toks[m].newline_before
+                && (matches!(toks[m].kind, TokenKind::Num | TokenKind::Alnum)
+                    || toks[m].has(F::NUMBER_WORD)
+                    || (toks[m].is_word() && toks[m].lower.chars().count() == 1))
+            {
                 m += 1;
                 took = true;
-                if toks[m - 1].kind != TokenKind::Word || toks[m - 1].lower.chars().count() == 1 && !toks[m - 1].has(F::NUMBER_WORD) {
+                if toks[m - 1].kind != TokenKind::Word
+                    || toks[m - 1].lower.chars().count() == 1 && !toks[m - 1].has(F::NUMBER_WORD)
+                {
                     // Written unit numbers are one token; spoken ones continue.
                     if !scan.caseless {
                         break;
@@ -93,14 +147,28 @@ fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
                 return k;
             }
             // "# A-1".
-            while m + 1 < n && toks[m].is_punct('-') && !toks[m].space_before && !toks[m + 1].space_before && matches!(toks[m + 1].kind, TokenKind::Num | TokenKind::Alnum | TokenKind::Word) {
+            while m + 1 < n
+                && toks[m].is_punct('-')
+                && !toks[m].space_before
+                && !toks[m + 1].space_before
+                && matches!(
+                    toks[m + 1].kind,
+                    TokenKind::Num | TokenKind::Alnum | TokenKind::Word
+                )
+            {
                 m += 2;
             }
             k = m;
             continue;
         }
         // "4390 Telegraph Avenue D": a single capital letter right after the suffix.
-        if t.is_word() && t.lower.chars().count() == 1 && !scan.caseless && t.capitalized && &*t.lower != "a" && &*t.lower != "i" {
+        if t.is_word()
+            && t.lower.chars().count() == 1
+            && !scan.caseless
+            && t.capitalized
+            && &*t.lower != "a"
+            && &*t.lower != "i"
+        {
             return k + 1;
         }
         return k;
@@ -121,15 +189,23 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
         let mut found_suffix = None;
         while k < toks.len() && name_words <= 5 && !toks[k].newline_before {
             let t = &toks[k];
-            if t.has(F::STREET_SUFFIX) && name_words > 0 || (t.has(F::STREET_SUFFIX) && matches!(&*t.lower, "broadway" | "alameda")) {
+            if t.has(F::STREET_SUFFIX) && name_words > 0
+                || (t.has(F::STREET_SUFFIX) && matches!(&*t.lower, "broadway" | "alameda"))
+            {
                 // Prefer the last suffix in "Park Lane Road"? The first one that ends the name.
-                let next_suffix = toks.get(k + 1).is_some_and(|u| u.has(F::STREET_SUFFIX) && !u.newline_before && (scan.caseless || u.capitalized));
+                let next_suffix = toks.get(k + 1).is_some_and(|u| {
+                    u.has(F::STREET_SUFFIX) && !u.newline_before && (scan.caseless || u.capitalized)
+                });
                 if next_suffix {
                     k += 1;
                     name_words += 1;
                     continue;
                 }
-                let all_shaped = scan.caseless || t.capitalized || toks[run.last..k].iter().all(|w| !w.is_word() || w.capitalized || w.lower.chars().count() == 1);
+                let all_shaped = scan.caseless
+                    || t.capitalized
+                    || toks[run.last..k]
+                        .iter()
+                        .all(|w| !w.is_word() || w.capitalized || w.lower.chars().count() == 1);
                 if all_shaped || strong_suffix(t) {
                     found_suffix = Some(k);
                 }
@@ -138,7 +214,10 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
             // Spoken ordinals: "two nd street".
             let ordinal = t.is_word() && matches!(&*t.lower, "st" | "nd" | "rd" | "th")
                 || t.is_word() && t.capitalized && t.lower.chars().count() == 1;
-            if !(street_word(scan, t) || ordinal || (t.has(F::NUMBER_WORD) && scan.caseless && name_words == 0)) {
+            if !(street_word(scan, t)
+                || ordinal
+                || (t.has(F::NUMBER_WORD) && scan.caseless && name_words == 0))
+            {
                 break;
             }
             if t.is_word() || t.kind == TokenKind::Alnum {
@@ -153,9 +232,20 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
         }
         // A street-type word after the number: "34 Rue Jean Mermoz", "58 Jalan Ang Seng".
         let k = run.last;
-        if k < toks.len() && toks[k].has(F::STREET_PREFIX) && (scan.caseless || toks[k].capitalized) && !toks[k].newline_before {
+        if k < toks.len()
+            && toks[k].has(F::STREET_PREFIX)
+            && (scan.caseless || toks[k].capitalized)
+            && !toks[k].newline_before
+        {
             let mut m = k + 1;
-            while m < toks.len() && m < k + 6 && !toks[m].newline_before && (toks[m].is_word() && !toks[m].has(F::STOP) && (scan.caseless || toks[m].capitalized || toks[m].lower.chars().count() <= 3) || toks[m].kind == TokenKind::Num) {
+            while m < toks.len()
+                && m < k + 6
+                && !toks[m].newline_before
+                && (toks[m].is_word()
+                    && !toks[m].has(F::STOP)
+                    && (scan.caseless || toks[m].capitalized || toks[m].lower.chars().count() <= 3)
+                    || toks[m].kind == TokenKind::Num)
+            {
                 m += 1;
             }
             if m > k + 1 {
@@ -173,7 +263,9 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
             && toks[k + 1].kind == TokenKind::Num
             && !toks[k + 1].newline_before
             && toks[k + 1].end - toks[k + 1].start <= 4
-            && toks.get(k + 2).is_none_or(|t| t.newline_before || t.has(F::UNIT) || t.is_punct(',') || t.is_punct('.'))
+            && toks.get(k + 2).is_none_or(|t| {
+                t.newline_before || t.has(F::UNIT) || t.is_punct(',') || t.is_punct('.')
+            })
         {
             let end = after_suffix(scan, k + 2);
             out.push((run.first, end, 0.6));
@@ -183,15 +275,25 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
     // "P.O. Box 242".
     for i in 0..toks.len() {
         let t = &toks[i];
-        let europe = t.is_word() && t.capitalized && (ends_with_street_word(&t.lower) || t.has(F::STREET_PREFIX));
+        let europe = t.is_word()
+            && t.capitalized
+            && (ends_with_street_word(&t.lower) || t.has(F::STREET_PREFIX));
         if !europe {
             continue;
         }
         let mut k = i + 1;
-        while k < toks.len() && k < i + 5 && !toks[k].newline_before && (toks[k].is_word() && !toks[k].has(F::STOP) || toks[k].is_punct('.')) {
+        while k < toks.len()
+            && k < i + 5
+            && !toks[k].newline_before
+            && (toks[k].is_word() && !toks[k].has(F::STOP) || toks[k].is_punct('.'))
+        {
             k += 1;
         }
-        if k < toks.len() && toks[k].kind == TokenKind::Num && !toks[k].newline_before && toks[k].end - toks[k].start <= 5 {
+        if k < toks.len()
+            && toks[k].kind == TokenKind::Num
+            && !toks[k].newline_before
+            && toks[k].end - toks[k].start <= 5
+        {
             let end = after_suffix(scan, k + 1);
             out.push((i, end, 0.6));
         }
@@ -204,7 +306,13 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
                 continue;
             }
             let mut s = i;
-            while s > 0 && i - s < 3 && toks[s - 1].is_word() && toks[s - 1].capitalized && !toks[s - 1].has(F::STOP) && !toks[s - 1].newline_before {
+            while s > 0
+                && i - s < 3
+                && toks[s - 1].is_word()
+                && toks[s - 1].capitalized
+                && !toks[s - 1].has(F::STOP)
+                && !toks[s - 1].newline_before
+            {
                 s -= 1;
             }
             let covered = out.iter().any(|&(a, b, _)| a <= i && i < b);
@@ -220,11 +328,20 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
             continue;
         }
         let mut j = hit.after;
-        while j < toks.len() && j < hit.after + 4 && (matches!(&*toks[j].lower, "is" | "at" | "in" | "the" | "to" | "was" | "of") || matches!(toks[j].kind, TokenKind::Punct(':' | '-' | ','))) {
+        while j < toks.len()
+            && j < hit.after + 4
+            && (matches!(
+                &*toks[j].lower,
+                "is" | "at" | "in" | "the" | "to" | "was" | "of"
+            ) || matches!(toks[j].kind, TokenKind::Punct(':' | '-' | ',')))
+        {
             j += 1;
         }
         let starts_like = toks.get(j).is_some_and(|t| {
-            t.kind == TokenKind::Num || t.has(F::STREET_PREFIX) || t.is_word() && ends_with_street_word(&t.lower) || t.is_word() && t.has(F::NUMBER_WORD) && scan.caseless
+            t.kind == TokenKind::Num
+                || t.has(F::STREET_PREFIX)
+                || t.is_word() && ends_with_street_word(&t.lower)
+                || t.is_word() && t.has(F::NUMBER_WORD) && scan.caseless
         });
         if !starts_like {
             continue;
@@ -232,8 +349,17 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
         let mut m = j;
         while m < toks.len() && m < j + 14 && (m == j || !toks[m].newline_before) {
             let t = &toks[m];
-            let stop = t.is_punct('?') || t.is_punct('!') || t.is_word() && t.has(F::STOP) && !t.has(F::STREET_SUFFIX) && !t.has(F::DIRECTION) && !t.has(F::NUMBER_WORD)
-                || t.is_punct('.') && toks.get(m + 1).is_none_or(|u| u.space_before && (u.capitalized || u.newline_before));
+            let stop = t.is_punct('?')
+                || t.is_punct('!')
+                || t.is_word()
+                    && t.has(F::STOP)
+                    && !t.has(F::STREET_SUFFIX)
+                    && !t.has(F::DIRECTION)
+                    && !t.has(F::NUMBER_WORD)
+                || t.is_punct('.')
+                    && toks
+                        .get(m + 1)
+                        .is_none_or(|u| u.space_before && (u.capitalized || u.newline_before));
             if stop {
                 break;
             }
@@ -267,7 +393,13 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
     if k < toks.len() && toks[k].is_punct(',') && !toks[k].newline_before {
         let mut m = k + 1;
         let mut words = 0;
-        while m < toks.len() && !toks[m].newline_before && words < 6 && (place_word(scan, &toks[m]) || toks[m].is_punct(',') || toks[m].kind == TokenKind::Num && toks[m].end - toks[m].start <= 5) {
+        while m < toks.len()
+            && !toks[m].newline_before
+            && words < 6
+            && (place_word(scan, &toks[m])
+                || toks[m].is_punct(',')
+                || toks[m].kind == TokenKind::Num && toks[m].end - toks[m].start <= 5)
+        {
             if !toks[m].is_punct(',') {
                 words += 1;
             }
@@ -317,7 +449,10 @@ fn place_word(scan: &Scan<'_>, t: &Token) -> bool {
     t.is_word()
         && !t.has(F::STOP)
         && (t.capitalized || scan.caseless)
-        && !matches!(&*t.lower, "phone" | "mobile" | "desk" | "fax" | "office" | "email" | "e" | "name")
+        && !matches!(
+            &*t.lower,
+            "phone" | "mobile" | "desk" | "fax" | "office" | "email" | "e" | "name"
+        )
 }
 
 /// Cities, states and countries from the gazetteers. In cased text they must be capitalized.
@@ -338,7 +473,11 @@ fn locations(scan: &mut Scan<'_>) {
             buf.clear();
             buf.push_str(&t.lower);
             let mut j = i + 1;
-            while j < toks.len() && j - i < lx.longest_place() && toks[j].is_word() && !toks[j].newline_before {
+            while j < toks.len()
+                && j - i < lx.longest_place()
+                && toks[j].is_word()
+                && !toks[j].newline_before
+            {
                 buf.push(' ');
                 buf.push_str(&toks[j].lower);
                 if lx.place(&buf).is_some() {
@@ -364,9 +503,15 @@ fn locations(scan: &mut Scan<'_>) {
     // State codes are places only in an address shape: ", CA" or "CA 94107".
     for i in 1..toks.len() {
         let t = &toks[i];
-        if t.has(F::STATE_CODE) && scan.text[t.start..t.end].chars().all(|c| c.is_ascii_uppercase()) {
+        if t.has(F::STATE_CODE)
+            && scan.text[t.start..t.end]
+                .chars()
+                .all(|c| c.is_ascii_uppercase())
+        {
             let after_comma = toks[i - 1].is_punct(',');
-            let before_zip = toks.get(i + 1).is_some_and(|n| n.kind == TokenKind::Num && n.end - n.start == 5);
+            let before_zip = toks
+                .get(i + 1)
+                .is_some_and(|n| n.kind == TokenKind::Num && n.end - n.start == 5);
             if after_comma || before_zip {
                 found.push((i, i + 1));
             }
@@ -379,7 +524,8 @@ fn locations(scan: &mut Scan<'_>) {
 
 impl Token {
     fn intersects_place(&self) -> bool {
-        self.flags.intersects(F::CITY.union(F::STATE).union(F::COUNTRY))
+        self.flags
+            .intersects(F::CITY.union(F::STATE).union(F::COUNTRY))
     }
 }
 
@@ -396,7 +542,14 @@ fn zip_codes(scan: &mut Scan<'_>) {
             Some(p) if p.is_punct(',') => run.first.checked_sub(2).map(|p| &scan.tokens[p]),
             other => other,
         };
-        let after_place = prev.is_some_and(|p| p.flags.intersects(F::STATE.union(F::STATE_CODE).union(F::CITY).union(F::COUNTRY)));
+        let after_place = prev.is_some_and(|p| {
+            p.flags.intersects(
+                F::STATE
+                    .union(F::STATE_CODE)
+                    .union(F::CITY)
+                    .union(F::COUNTRY),
+            )
+        });
         if after_place || scan.has_cue(run.first, 4, &[Cue::Zip]) {
             found.push((run.start, run.end, run.digits.clone()));
         }
@@ -411,14 +564,32 @@ fn zip_codes(scan: &mut Scan<'_>) {
             continue;
         }
         let mut j = hit.after;
-        while scan.tokens.get(j).is_some_and(|t| matches!(&*t.lower, "is" | ":" | "code" | "was")) {
+        while scan
+            .tokens
+            .get(j)
+            .is_some_and(|t| matches!(&*t.lower, "is" | ":" | "code" | "was"))
+        {
             j += 1;
         }
         let start = j;
-        while j < scan.tokens.len() && j < start + 3 && matches!(scan.tokens[j].kind, TokenKind::Num | TokenKind::Alnum | TokenKind::Punct('-')) {
+        while j < scan.tokens.len()
+            && j < start + 3
+            && matches!(
+                scan.tokens[j].kind,
+                TokenKind::Num | TokenKind::Alnum | TokenKind::Punct('-')
+            )
+        {
             j += 1;
         }
-        if j < scan.tokens.len() && j > start && scan.tokens[j].is_word() && scan.tokens[j].lower.len() == 2 && !scan.caseless && scan.text[scan.tokens[j].start..scan.tokens[j].end].chars().all(|c| c.is_uppercase()) {
+        if j < scan.tokens.len()
+            && j > start
+            && scan.tokens[j].is_word()
+            && scan.tokens[j].lower.len() == 2
+            && !scan.caseless
+            && scan.text[scan.tokens[j].start..scan.tokens[j].end]
+                .chars()
+                .all(|c| c.is_uppercase())
+        {
             j += 1;
         }
         if j > start {

@@ -21,7 +21,10 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Policy {
-        let mut actions: HashMap<EntityType, Action> = EntityType::ALL.iter().map(|t| (*t, Action::Tokenize)).collect();
+        let mut actions: HashMap<EntityType, Action> = EntityType::ALL
+            .iter()
+            .map(|t| (*t, Action::Tokenize))
+            .collect();
         actions.insert(EntityType::CardCvv, Action::Mask);
         actions.insert(EntityType::Credential, Action::Mask);
         Policy { actions }
@@ -92,7 +95,12 @@ pub struct Replacement {
 
 /// Writes `text` with every finding replaced according to `policy`. Findings must be sorted and
 /// non-overlapping (as the detector returns them).
-pub fn redact(text: &str, findings: &[Finding], policy: &Policy, labeler: &mut Labeler) -> (String, Vec<Replacement>) {
+pub fn redact(
+    text: &str,
+    findings: &[Finding],
+    policy: &Policy,
+    labeler: &mut Labeler,
+) -> (String, Vec<Replacement>) {
     let mut out = String::with_capacity(text.len());
     let mut reps = Vec::with_capacity(findings.len());
     let mut pos = 0;
@@ -113,7 +121,11 @@ pub fn redact(text: &str, findings: &[Finding], policy: &Policy, labeler: &mut L
             out.push_str(&label);
         }
         pos = f.end;
-        reps.push(Replacement { finding_index: i, action, label });
+        reps.push(Replacement {
+            finding_index: i,
+            action,
+            label,
+        });
     }
     out.push_str(&text[pos..]);
     (out, reps)

@@ -40,7 +40,13 @@ mod tests {
     use crate::finding::NormalizedValue;
 
     fn f(entity: EntityType, start: usize, end: usize) -> Finding {
-        Finding { entity, start, end, score: 0.5, value: NormalizedValue::default() }
+        Finding {
+            entity,
+            start,
+            end,
+            score: 0.5,
+            value: NormalizedValue::default(),
+        }
     }
 
     #[test]

@@ -37,7 +37,15 @@ impl<'a> Scan<'a> {
         let cues = find_cues(&tokens);
         let runs = number_runs(text, &tokens);
         let caseless = !text.chars().any(char::is_uppercase);
-        Scan { text, tokens, cues, runs, caseless, ctx, out: Vec::new() }
+        Scan {
+            text,
+            tokens,
+            cues,
+            runs,
+            caseless,
+            ctx,
+            out: Vec::new(),
+        }
     }
 
     /// The nearest cue that ends at most `window` tokens before token `i`.
@@ -57,14 +65,28 @@ impl<'a> Scan<'a> {
 
     /// A cue of the wanted kind shortly before token `i`, or asked in the previous turn.
     pub fn has_cue(&self, i: usize, window: usize, want: &[Cue]) -> bool {
-        self.cues.iter().any(|h| {
-            want.contains(&h.cue) && h.after <= i && i - h.after <= window
-        }) || self.ctx.asked.iter().any(|c| want.contains(c))
+        self.cues
+            .iter()
+            .any(|h| want.contains(&h.cue) && h.after <= i && i - h.after <= window)
+            || self.ctx.asked.iter().any(|c| want.contains(c))
     }
 
-    pub fn push(&mut self, entity: EntityType, start: usize, end: usize, score: f32, value: String) {
+    pub fn push(
+        &mut self,
+        entity: EntityType,
+        start: usize,
+        end: usize,
+        score: f32,
+        value: String,
+    ) {
         if start < end {
-            self.out.push(Finding { entity, start, end, score, value: NormalizedValue::new(value) });
+            self.out.push(Finding {
+                entity,
+                start,
+                end,
+                score,
+                value: NormalizedValue::new(value),
+            });
         }
     }
 
@@ -82,10 +104,5 @@ impl<'a> Scan<'a> {
             .join(" ");
         let (s, e) = (self.tokens[first].start, self.tokens[last - 1].end);
         self.push(entity, s, e, score, value);
-    }
-
-    /// Index of the token that starts at byte `start`.
-    pub fn token_at(&self, start: usize) -> Option<usize> {
-        self.tokens.binary_search_by_key(&start, |t| t.start).ok()
     }
 }

@@ -38,7 +38,11 @@ pub struct Redacted {
 
 impl StreamRedactor {
     pub fn new(policy: Policy) -> StreamRedactor {
-        StreamRedactor { conversation: Conversation::new(), labeler: Labeler::new(), policy }
+        StreamRedactor {
+            conversation: Conversation::new(),
+            labeler: Labeler::new(),
+            policy,
+        }
     }
 
     /// Redacts an interim result. Nothing about the conversation changes.
@@ -46,21 +50,34 @@ impl StreamRedactor {
         let cut = hold_back_point(text);
         let findings = self.conversation.peek(speaker, text);
         // A finding that crosses the cut is held back whole.
-        let cut = findings.iter().filter(|f| f.end > cut && f.start < cut).map(|f| f.start).min().unwrap_or(cut);
+        let cut = findings
+            .iter()
+            .filter(|f| f.end > cut && f.start < cut)
+            .map(|f| f.start)
+            .min()
+            .unwrap_or(cut);
         let shown: Vec<Finding> = findings.into_iter().filter(|f| f.end <= cut).collect();
         let (mut out, _) = redact(&text[..cut], &shown, &self.policy, &mut self.labeler);
         let tail = &text[cut..];
         if tail.chars().count() > MAX_HOLD_BACK {
             out.push_str(PENDING);
         }
-        Redacted { text: out, findings: shown, held_back: text.len() - cut }
+        Redacted {
+            text: out,
+            findings: shown,
+            held_back: text.len() - cut,
+        }
     }
 
     /// Redacts a final result and advances the conversation.
     pub fn finalize(&mut self, speaker: Option<&str>, text: &str) -> Redacted {
         let findings = self.conversation.push(speaker, text);
         let (out, _) = redact(text, &findings, &self.policy, &mut self.labeler);
-        Redacted { text: out, findings, held_back: 0 }
+        Redacted {
+            text: out,
+            findings,
+            held_back: 0,
+        }
     }
 }
 
@@ -80,7 +97,10 @@ pub(crate) fn hold_back_point(text: &str) -> usize {
         let t = &toks[i - 1];
         let numberish = matches!(t.kind, TokenKind::Num | TokenKind::Alnum)
             || t.has(WordFlags::NUMBER_WORD)
-            || matches!(t.kind, TokenKind::Punct('-' | '(' | ')' | '+' | '.' | '/' | '@'))
+            || matches!(
+                t.kind,
+                TokenKind::Punct('-' | '(' | ')' | '+' | '.' | '/' | '@')
+            )
             || matches!(&*t.lower, "dot" | "at" | "dash" | "underscore")
             || (t.is_word() && t.lower.chars().count() == 1);
         if !numberish {
@@ -99,10 +119,20 @@ mod tests {
     #[test]
     fn a_number_in_progress_never_shows() {
         let mut s = StreamRedactor::new(Policy::default());
-        let p = s.partial(Some("customer"), "my card number is four one one one one one one one");
-        assert!(!p.text.contains("four") && !p.text.contains("one"), "{}", p.text);
+        let p = s.partial(
+            Some("customer"),
+            "my card number is four one one one one one one one",
+        );
+        assert!(
+            !p.text.contains("four") && !p.text.contains("one"),
+            "{}",
+            p.text
+        );
         assert!(p.text.starts_with("my card number is"));
-        let f = s.finalize(Some("customer"), "my card number is four one one one one one one one one one one one one one one one");
+        let f = s.finalize(
+            Some("customer"),
+            "my card number is four one one one one one one one one one one one one one one one",
+        );
         assert!(f.text.contains("[CREDIT_CARD_1]"), "{}", f.text);
     }
 

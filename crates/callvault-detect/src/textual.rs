@@ -46,7 +46,10 @@ fn written_emails(scan: &mut Scan<'_>) {
         let end = at + 1 + domain.len();
         let local = text[start..at].trim_start_matches('.');
         let start = at - local.len();
-        let tld_ok = domain.rsplit('.').next().is_some_and(|t| t.len() >= 2 && t.chars().all(char::is_alphabetic));
+        let tld_ok = domain
+            .rsplit('.')
+            .next()
+            .is_some_and(|t| t.len() >= 2 && t.chars().all(char::is_alphabetic));
         if !local.is_empty() && domain.contains('.') && tld_ok {
             let value = text[start..end].to_lowercase();
             scan.push(T::EmailAddress, start, end, 0.95, value);
@@ -66,11 +69,20 @@ fn spoken_emails(scan: &mut Scan<'_>) {
         let mut j = i + 1;
         let mut domain = String::new();
         let mut labels = 0;
-        while j < toks.len() && matches!(toks[j].kind, TokenKind::Word | TokenKind::Alnum | TokenKind::Num) {
+        while j < toks.len()
+            && matches!(
+                toks[j].kind,
+                TokenKind::Word | TokenKind::Alnum | TokenKind::Num
+            )
+        {
             domain.push_str(&toks[j].lower);
             labels += 1;
-            let dot = toks.get(j + 1).is_some_and(|t| &*t.lower == "dot" || t.is_punct('.'));
-            let next_ok = toks.get(j + 2).is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::Alnum));
+            let dot = toks
+                .get(j + 1)
+                .is_some_and(|t| &*t.lower == "dot" || t.is_punct('.'));
+            let next_ok = toks
+                .get(j + 2)
+                .is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::Alnum));
             if dot && next_ok {
                 domain.push('.');
                 j += 2;
@@ -107,7 +119,9 @@ fn spoken_emails(scan: &mut Scan<'_>) {
             let part_ok = matches!(t.kind, TokenKind::Word | TokenKind::Alnum | TokenKind::Num)
                 && !t.has(WordFlags::STOP)
                 && !matches!(lw, "email" | "mail" | "address" | "e");
-            let single = lw.chars().count() == 1 || t.kind == TokenKind::Num || t.has(WordFlags::NUMBER_WORD);
+            let single = lw.chars().count() == 1
+                || t.kind == TokenKind::Num
+                || t.has(WordFlags::NUMBER_WORD);
             if part_ok && (expect_part || single) {
                 local_parts.push(lw.to_string());
                 expect_part = false;
@@ -125,7 +139,11 @@ fn spoken_emails(scan: &mut Scan<'_>) {
         let first = if expect_part { k + 1 } else { k };
         local_parts.reverse();
         let local: String = local_parts.concat();
-        found.push((toks[first].start, toks[last].end, format!("{local}@{domain}")));
+        found.push((
+            toks[first].start,
+            toks[last].end,
+            format!("{local}@{domain}"),
+        ));
     }
     for (s, e, v) in found {
         scan.push(T::EmailAddress, s, e, 0.85, v);
@@ -142,7 +160,10 @@ fn ip_addresses(scan: &mut Scan<'_>) {
         let mut j = i;
         while j < toks.len()
             && (j == i || !toks[j].space_before)
-            && matches!(toks[j].kind, TokenKind::Num | TokenKind::Alnum | TokenKind::Word | TokenKind::Punct('.' | ':'))
+            && matches!(
+                toks[j].kind,
+                TokenKind::Num | TokenKind::Alnum | TokenKind::Word | TokenKind::Punct('.' | ':')
+            )
         {
             j += 1;
         }
@@ -171,7 +192,10 @@ fn ibans(scan: &mut Scan<'_>) {
         // Upper-cased first: speech and chat write IBANs in lower case; mod 97 keeps it safe.
         let t = scan.text[toks[i].start..toks[i].end].to_ascii_uppercase();
         let b = t.as_bytes();
-        if b.len() < 4 || !b[..2].iter().all(u8::is_ascii_uppercase) || !b[2..4].iter().all(u8::is_ascii_digit) {
+        if b.len() < 4
+            || !b[..2].iter().all(u8::is_ascii_uppercase)
+            || !b[2..4].iter().all(u8::is_ascii_digit)
+        {
             continue;
         }
         // Gather the IBAN, written in one piece or in groups of four.
@@ -183,7 +207,12 @@ fn ibans(scan: &mut Scan<'_>) {
                 best = Some((j, value.clone()));
             }
             let Some(n) = toks.get(j + 1) else { break };
-            if !n.space_before || n.newline_before || !matches!(n.kind, TokenKind::Num | TokenKind::Alnum | TokenKind::Word) || n.end - n.start > 4 || value.len() >= 34 {
+            if !n.space_before
+                || n.newline_before
+                || !matches!(n.kind, TokenKind::Num | TokenKind::Alnum | TokenKind::Word)
+                || n.end - n.start > 4
+                || value.len() >= 34
+            {
                 break;
             }
             value.push_str(&scan.text[n.start..n.end].to_ascii_uppercase());
@@ -215,18 +244,34 @@ fn ids_after_cues(scan: &mut Scan<'_>) {
         // Skip filler: "number", "is", ":", "was", "it's".
         let mut j = hit.after;
         while let Some(t) = scan.tokens.get(j) {
-            let filler = matches!(&*t.lower, "number" | "is" | "was" | "it's" | "id" | "my" | "the" | "its" | "it" | "code" | "of")
-                || matches!(t.kind, TokenKind::Punct(':' | '#' | ','));
+            let filler = matches!(
+                &*t.lower,
+                "number"
+                    | "is"
+                    | "was"
+                    | "it's"
+                    | "id"
+                    | "my"
+                    | "the"
+                    | "its"
+                    | "it"
+                    | "code"
+                    | "of"
+            ) || matches!(t.kind, TokenKind::Punct(':' | '#' | ','));
             if !filler || j > hit.after + 4 {
                 break;
             }
             j += 1;
         }
-        let Some(t) = scan.tokens.get(j) else { continue };
+        let Some(t) = scan.tokens.get(j) else {
+            continue;
+        };
         let ok = match t.kind {
             TokenKind::Alnum => true,
             // A secret can be any word; other ids must carry digits (handled by number runs).
-            TokenKind::Word => entity == T::Credential && !t.has(WordFlags::STOP) && !t.has(WordFlags::NUMBER_WORD),
+            TokenKind::Word => {
+                entity == T::Credential && !t.has(WordFlags::STOP) && !t.has(WordFlags::NUMBER_WORD)
+            }
             _ => false,
         };
         if ok {
@@ -234,7 +279,10 @@ fn ids_after_cues(scan: &mut Scan<'_>) {
             let mut k = j + 1;
             while k + 1 < scan.tokens.len()
                 && !scan.tokens[k].space_before
-                && matches!(scan.tokens[k].kind, TokenKind::Punct('-' | '_' | '!' | '@' | '$'))
+                && matches!(
+                    scan.tokens[k].kind,
+                    TokenKind::Punct('-' | '_' | '!' | '@' | '$')
+                )
                 && !scan.tokens[k + 1].space_before
                 && scan.tokens[k + 1].kind != TokenKind::Punct('.')
             {

@@ -5,9 +5,13 @@
 use callvault_detect::{detect, Conversation, EntityType, Policy, StreamRedactor};
 
 fn covered(text: &str, value: &str, want: EntityType, found: &[callvault_detect::Finding]) -> bool {
-    let Some(s) = text.find(value) else { panic!("case is wrong: {value:?} not in {text:?}") };
+    let Some(s) = text.find(value) else {
+        panic!("case is wrong: {value:?} not in {text:?}")
+    };
     let e = s + value.len();
-    found.iter().any(|f| f.entity == want && f.start <= s && e <= f.end)
+    found
+        .iter()
+        .any(|f| f.entity == want && f.start <= s && e <= f.end)
 }
 
 fn must(text: &str, value: &str, want: &str) {
@@ -16,69 +20,183 @@ fn must(text: &str, value: &str, want: &str) {
     assert!(
         covered(text, value, want, &found),
         "{want} {value:?} not found in {text:?}; got {:?}",
-        found.iter().map(|f| (f.entity, &text[f.start..f.end])).collect::<Vec<_>>()
+        found
+            .iter()
+            .map(|f| (f.entity, &text[f.start..f.end]))
+            .collect::<Vec<_>>()
     );
 }
 
 fn none(text: &str) {
     let found = detect(text);
-    assert!(found.is_empty(), "false positive in {text:?}: {:?}", found.iter().map(|f| (f.entity, &text[f.start..f.end])).collect::<Vec<_>>());
+    assert!(
+        found.is_empty(),
+        "false positive in {text:?}: {:?}",
+        found
+            .iter()
+            .map(|f| (f.entity, &text[f.start..f.end]))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn cards_written_and_spoken() {
-    must("my card is 4111 1111 1111 1111 thanks", "4111 1111 1111 1111", "CREDIT_CARD");
-    must("card number 378282246310005", "378282246310005", "CREDIT_CARD");
-    must("it's four one one one one one one one one one one one one one one one", "four one one one one one one one one one one one one one one one", "CREDIT_CARD");
-    must("4 1 1 1 one one one one 1111 one one one one", "4 1 1 1 one one one one 1111 one one one one", "CREDIT_CARD");
+    must(
+        "my card is 4111 1111 1111 1111 thanks",
+        "4111 1111 1111 1111",
+        "CREDIT_CARD",
+    );
+    must(
+        "card number 378282246310005",
+        "378282246310005",
+        "CREDIT_CARD",
+    );
+    must(
+        "it's four one one one one one one one one one one one one one one one",
+        "four one one one one one one one one one one one one one one one",
+        "CREDIT_CARD",
+    );
+    must(
+        "4 1 1 1 one one one one 1111 one one one one",
+        "4 1 1 1 one one one one 1111 one one one one",
+        "CREDIT_CARD",
+    );
     must("the cvv is 123", "123", "CARD_CVV");
     must("exp 04/27", "04/27", "CARD_EXPIRY");
-    must("the expiration date is april twenty seven", "april twenty seven", "CARD_EXPIRY");
+    must(
+        "the expiration date is april twenty seven",
+        "april twenty seven",
+        "CARD_EXPIRY",
+    );
 }
 
 #[test]
 fn ids_written_and_spoken() {
     must("SSN 078-05-1120", "078-05-1120", "US_SSN");
-    must("my social is zero seven eight zero five one one two zero", "zero seven eight zero five one one two zero", "US_SSN");
+    must(
+        "my social is zero seven eight zero five one one two zero",
+        "zero seven eight zero five one one two zero",
+        "US_SSN",
+    );
     must("my itin is 912-70-1234", "912-70-1234", "US_ITIN");
     must("routing number 021000021", "021000021", "ABA_ROUTING");
-    must("my checking account is 123456789012", "123456789012", "BANK_ACCOUNT");
-    must("IBAN GB82 WEST 1234 5698 7654 32", "GB82 WEST 1234 5698 7654 32", "IBAN_CODE");
+    must(
+        "my checking account is 123456789012",
+        "123456789012",
+        "BANK_ACCOUNT",
+    );
+    must(
+        "IBAN GB82 WEST 1234 5698 7654 32",
+        "GB82 WEST 1234 5698 7654 32",
+        "IBAN_CODE",
+    );
     must("my member id is 4455667", "4455667", "ACCOUNT_ID");
-    must("my driver's license number is F162823540116", "F162823540116", "US_DRIVER_LICENSE");
+    must(
+        "my driver's license number is F162823540116",
+        "F162823540116",
+        "US_DRIVER_LICENSE",
+    );
     must("passport number 912345678", "912345678", "US_PASSPORT");
-    must("medical record number 55512345", "55512345", "MEDICAL_RECORD_NUMBER");
-    must("my medicare number is 1EG4TE5MK73", "1EG4TE5MK73", "HEALTH_PLAN_ID");
-    must("server at 192.168.10.5 and 2001:db8::1", "192.168.10.5", "IP_ADDRESS");
-    must("server at 192.168.10.5 and 2001:db8::1", "2001:db8::1", "IP_ADDRESS");
+    must(
+        "medical record number 55512345",
+        "55512345",
+        "MEDICAL_RECORD_NUMBER",
+    );
+    must(
+        "my medicare number is 1EG4TE5MK73",
+        "1EG4TE5MK73",
+        "HEALTH_PLAN_ID",
+    );
+    must(
+        "server at 192.168.10.5 and 2001:db8::1",
+        "192.168.10.5",
+        "IP_ADDRESS",
+    );
+    must(
+        "server at 192.168.10.5 and 2001:db8::1",
+        "2001:db8::1",
+        "IP_ADDRESS",
+    );
 }
 
 #[test]
 fn phones_written_and_spoken() {
-    must("call me at (415) 555-0132", "(415) 555-0132", "PHONE_NUMBER");
-    must("Desk: +41 (0)96 471 07 95", "+41 (0)96 471 07 95", "PHONE_NUMBER");
-    must("it's four one five oh double five one two one two", "four one five oh double five one two one two", "PHONE_NUMBER");
-    must("my number is seven zero seven triple five twelve thirty four", "seven zero seven triple five twelve thirty four", "PHONE_NUMBER");
+    must(
+        "call me at (415) 555-0132",
+        "(415) 555-0132",
+        "PHONE_NUMBER",
+    );
+    must(
+        "Desk: +41 (0)96 471 07 95",
+        "+41 (0)96 471 07 95",
+        "PHONE_NUMBER",
+    );
+    must(
+        "it's four one five oh double five one two one two",
+        "four one five oh double five one two one two",
+        "PHONE_NUMBER",
+    );
+    must(
+        "my number is seven zero seven triple five twelve thirty four",
+        "seven zero seven triple five twelve thirty four",
+        "PHONE_NUMBER",
+    );
 }
 
 #[test]
 fn email_written_and_spoken() {
-    must("write to J.Smith@Example.com please", "J.Smith@Example.com", "EMAIL_ADDRESS");
-    must("it's j smith at gmail dot com", "j smith at gmail dot com", "EMAIL_ADDRESS");
-    must("john underscore doe at yahoo dot co dot uk", "john underscore doe at yahoo dot co dot uk", "EMAIL_ADDRESS");
+    must(
+        "write to J.Smith@Example.com please",
+        "J.Smith@Example.com",
+        "EMAIL_ADDRESS",
+    );
+    must(
+        "it's j smith at gmail dot com",
+        "j smith at gmail dot com",
+        "EMAIL_ADDRESS",
+    );
+    must(
+        "john underscore doe at yahoo dot co dot uk",
+        "john underscore doe at yahoo dot co dot uk",
+        "EMAIL_ADDRESS",
+    );
 }
 
 #[test]
 fn names_addresses_dates() {
     must("my name is jane doe and I need help", "jane doe", "PERSON");
-    must("Hello, this is Dr. Emily Rosenbaum", "Emily Rosenbaum", "PERSON");
-    must("I live at 115 Hartz Avenue, Apt 4", "115 Hartz Avenue, Apt 4", "STREET_ADDRESS");
-    must("i live at one one five hartz avenue", "one one five hartz avenue", "STREET_ADDRESS");
+    must(
+        "Hello, this is Dr. Emily Rosenbaum",
+        "Emily Rosenbaum",
+        "PERSON",
+    );
+    must(
+        "I live at 115 Hartz Avenue, Apt 4",
+        "115 Hartz Avenue, Apt 4",
+        "STREET_ADDRESS",
+    );
+    must(
+        "i live at one one five hartz avenue",
+        "one one five hartz avenue",
+        "STREET_ADDRESS",
+    );
     must("Ship it to San Francisco, CA 94107", "94107", "ZIP_CODE");
-    must("Ship it to San Francisco, CA 94107", "San Francisco", "LOCATION");
-    must("my date of birth is march third nineteen eighty two", "march third nineteen eighty two", "DATE_OF_BIRTH");
+    must(
+        "Ship it to San Francisco, CA 94107",
+        "San Francisco",
+        "LOCATION",
+    );
+    must(
+        "my date of birth is march third nineteen eighty two",
+        "march third nineteen eighty two",
+        "DATE_OF_BIRTH",
+    );
     must("I was born on 03/15/1982", "03/15/1982", "DATE_OF_BIRTH");
-    must("my pin is four three two one", "four three two one", "CREDENTIAL");
+    must(
+        "my pin is four three two one",
+        "four three two one",
+        "CREDENTIAL",
+    );
     must("the password is sunshine42", "sunshine42", "CREDENTIAL");
 }
 
@@ -110,11 +228,22 @@ fn context_from_the_previous_turn() {
 #[test]
 fn streaming_holds_back_numbers_in_progress() {
     let mut s = StreamRedactor::new(Policy::default());
-    for partial in ["my number is four", "my number is four one five", "my number is four one five five five five"] {
+    for partial in [
+        "my number is four",
+        "my number is four one five",
+        "my number is four one five five five five",
+    ] {
         let p = s.partial(Some("customer"), partial);
-        assert!(!p.text.contains("four") && !p.text.contains("five"), "{}", p.text);
+        assert!(
+            !p.text.contains("four") && !p.text.contains("five"),
+            "{}",
+            p.text
+        );
     }
-    let f = s.finalize(Some("customer"), "my number is four one five five five five one two one two");
+    let f = s.finalize(
+        Some("customer"),
+        "my number is four one five five five five one two one two",
+    );
     assert!(f.text.contains("[PHONE_NUMBER_1]"), "{}", f.text);
 }
 

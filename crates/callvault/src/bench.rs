@@ -12,12 +12,21 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 pub fn run(input: &Path, repeat: u32, json: bool) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let text = std::fs::read_to_string(input)
+        .with_context(|| format!("cannot read {}", input.display()))?;
     let lines: Vec<InputLine> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(n, l)| serde_json::from_str(l).map_err(|e| anyhow::anyhow!("line {}: {}", n + 1, crate::interchange::describe_json_error(&e))))
+        .map(|(n, l)| {
+            serde_json::from_str(l).map_err(|e| {
+                anyhow::anyhow!(
+                    "line {}: {}",
+                    n + 1,
+                    crate::interchange::describe_json_error(&e)
+                )
+            })
+        })
         .collect::<Result<_>>()?;
     if lines.is_empty() {
         bail!("{}: no lines", input.display());
@@ -87,6 +96,11 @@ pub fn run(input: &Path, repeat: u32, json: bool) -> Result<ExitCode> {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }

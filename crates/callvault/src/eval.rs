@@ -18,8 +18,17 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub const DEFAULT_LABELS: &[&str] = &[
-    "PERSON", "ADDRESS", "PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE",
-    "IP_ADDRESS", "ZIP_CODE", "US_DRIVER_LICENSE", "LOCATION",
+    "PERSON",
+    "ADDRESS",
+    "PHONE_NUMBER",
+    "EMAIL_ADDRESS",
+    "CREDIT_CARD",
+    "US_SSN",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "ZIP_CODE",
+    "US_DRIVER_LICENSE",
+    "LOCATION",
 ];
 
 #[derive(Deserialize)]
@@ -79,28 +88,66 @@ impl LabelScore {
     }
     fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
 }
 
-pub fn run(gold: &Path, pred: Option<&Path>, labels: Option<Vec<String>>, json: bool) -> Result<ExitCode> {
-    let labels: Vec<String> = labels.unwrap_or_else(|| DEFAULT_LABELS.iter().map(|s| s.to_string()).collect());
-    let gold_text = std::fs::read_to_string(gold).with_context(|| format!("cannot read {}", gold.display()))?;
+pub fn run(
+    gold: &Path,
+    pred: Option<&Path>,
+    labels: Option<Vec<String>>,
+    json: bool,
+) -> Result<ExitCode> {
+    let labels: Vec<String> =
+        labels.unwrap_or_else(|| DEFAULT_LABELS.iter().map(|s| s.to_string()).collect());
+    let gold_text =
+        std::fs::read_to_string(gold).with_context(|| format!("cannot read {}", gold.display()))?;
     let mut golds = Vec::new();
-    for (n, line) in gold_text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let g: GoldLine = serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{}: line {}: {}", gold.display(), n + 1, crate::interchange::describe_json_error(&e)))?;
+    for (n, line) in gold_text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let g: GoldLine = serde_json::from_str(line).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: line {}: {}",
+                gold.display(),
+                n + 1,
+                crate::interchange::describe_json_error(&e)
+            )
+        })?;
         golds.push(g);
     }
     let preds: HashMap<String, Vec<SpanOut>> = match pred {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
             let mut m = HashMap::new();
-            for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                let l: PredLine = serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{}: line {}: {}", p.display(), n + 1, crate::interchange::describe_json_error(&e)))?;
+            for (n, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let l: PredLine = serde_json::from_str(line).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: line {}: {}",
+                        p.display(),
+                        n + 1,
+                        crate::interchange::describe_json_error(&e)
+                    )
+                })?;
                 m.insert(l.id.to_string(), l.spans);
             }
             m
@@ -132,7 +179,12 @@ fn predict(golds: &[GoldLine]) -> HashMap<String, Vec<SpanOut>> {
         let cps = CodePoints::new(&g.text);
         let spans = findings
             .iter()
-            .map(|f| SpanOut { start: cps.of_byte(f.start), end: cps.of_byte(f.end), entity: f.entity.as_str().to_string(), score: f.score })
+            .map(|f| SpanOut {
+                start: cps.of_byte(f.start),
+                end: cps.of_byte(f.end),
+                entity: f.entity.as_str().to_string(),
+                score: f.score,
+            })
             .collect();
         out.insert(g.id.to_string(), spans);
     }
@@ -140,7 +192,10 @@ fn predict(golds: &[GoldLine]) -> HashMap<String, Vec<SpanOut>> {
 }
 
 fn score(golds: &[GoldLine], preds: &HashMap<String, Vec<SpanOut>>, labels: &[String]) -> Report {
-    let mut r = Report { texts: golds.len(), ..Report::default() };
+    let mut r = Report {
+        texts: golds.len(),
+        ..Report::default()
+    };
     let in_scope = |l: &str| labels.iter().any(|x| canon(x) == canon(l));
     let empty = Vec::new();
     for g in golds {
@@ -148,21 +203,32 @@ fn score(golds: &[GoldLine], preds: &HashMap<String, Vec<SpanOut>>, labels: &[St
         let pred = preds.get(&g.id.to_string()).unwrap_or(&empty);
         let mut covered = vec![false; chars.len()];
         for p in pred {
-            for c in covered.iter_mut().take(p.end.min(chars.len())).skip(p.start) {
+            for c in covered
+                .iter_mut()
+                .take(p.end.min(chars.len()))
+                .skip(p.start)
+            {
                 *c = true;
             }
         }
         let mut in_gold = vec![false; chars.len()];
         for s in &g.spans {
-            for c in in_gold.iter_mut().take(s.end.min(chars.len())).skip(s.start) {
+            for c in in_gold
+                .iter_mut()
+                .take(s.end.min(chars.len()))
+                .skip(s.start)
+            {
                 *c = true;
             }
         }
         for s in g.spans.iter().filter(|s| in_scope(&s.entity)) {
             let e = r.per_label.entry(canon(&s.entity).to_string()).or_default();
             e.gold += 1;
-            let leaked = (s.start..s.end.min(chars.len())).any(|i| !covered[i] && !chars[i].is_whitespace());
-            let found = pred.iter().any(|p| canon(&p.entity) == canon(&s.entity) && p.start < s.end && s.start < p.end);
+            let leaked =
+                (s.start..s.end.min(chars.len())).any(|i| !covered[i] && !chars[i].is_whitespace());
+            let found = pred.iter().any(|p| {
+                canon(&p.entity) == canon(&s.entity) && p.start < s.end && s.start < p.end
+            });
             e.leaked += usize::from(leaked);
             e.found += usize::from(found);
         }
@@ -178,7 +244,9 @@ fn score(golds: &[GoldLine], preds: &HashMap<String, Vec<SpanOut>>, labels: &[St
             }
             let e = r.per_label.entry(canon(&p.entity).to_string()).or_default();
             e.predicted += 1;
-            let ok = g.spans.iter().any(|s| canon(&s.entity) == canon(&p.entity) && p.start < s.end && s.start < p.end);
+            let ok = g.spans.iter().any(|s| {
+                canon(&s.entity) == canon(&p.entity) && p.start < s.end && s.start < p.end
+            });
             e.predicted_correct += usize::from(ok);
         }
     }
@@ -193,8 +261,15 @@ fn score(golds: &[GoldLine], preds: &HashMap<String, Vec<SpanOut>>, labels: &[St
 }
 
 fn print_table(r: &Report) {
-    println!("texts: {}   character precision: {:.3}", r.texts, ratio(r.predicted_chars_in_gold, r.predicted_chars));
-    println!("{:<20} {:>6} {:>8} {:>8} {:>8} {:>8}", "label", "gold", "leak%", "recall", "prec", "F1");
+    println!(
+        "texts: {}   character precision: {:.3}",
+        r.texts,
+        ratio(r.predicted_chars_in_gold, r.predicted_chars)
+    );
+    println!(
+        "{:<20} {:>6} {:>8} {:>8} {:>8} {:>8}",
+        "label", "gold", "leak%", "recall", "prec", "F1"
+    );
     let row = |name: &str, s: &LabelScore| {
         println!(
             "{:<20} {:>6} {:>7.1}% {:>8.3} {:>8.3} {:>8.3}",

@@ -59,7 +59,9 @@ pub fn describe_json_error(e: &serde_json::Error) -> String {
     let what = match e.classify() {
         Category::Io => "read error",
         Category::Syntax => "malformed JSON",
-        Category::Data => "wrong shape (a field is missing or has the wrong type; \"text\" must be a string)",
+        Category::Data => {
+            "wrong shape (a field is missing or has the wrong type; \"text\" must be a string)"
+        }
         Category::Eof => "truncated JSON",
     };
     format!("{what} at column {}", e.column())

@@ -16,7 +16,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "callvault", version, about = "PII redaction for AI call centers")]
+#[command(
+    name = "callvault",
+    version,
+    about = "PII redaction for AI call centers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -66,8 +70,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Redact { input, jsonl } => redact::run(input.as_deref(), jsonl),
-        Command::Eval { gold, pred, labels, json } => eval::run(&gold, pred.as_deref(), labels, json),
-        Command::Bench { input, repeat, json } => bench::run(&input, repeat, json),
+        Command::Eval {
+            gold,
+            pred,
+            labels,
+            json,
+        } => eval::run(&gold, pred.as_deref(), labels, json),
+        Command::Bench {
+            input,
+            repeat,
+            json,
+        } => bench::run(&input, repeat, json),
     };
     match result {
         Ok(code) => code,

@@ -13,7 +13,9 @@ pub fn open_input(input: Option<&Path>) -> Result<Box<dyn Read>> {
     Ok(match input {
         None => Box::new(std::io::stdin().lock()),
         Some(p) if p.as_os_str() == "-" => Box::new(std::io::stdin().lock()),
-        Some(p) => Box::new(std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?),
+        Some(p) => Box::new(
+            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+        ),
     })
 }
 
@@ -47,7 +49,9 @@ pub fn run(input: Option<&Path>, jsonl: bool) -> Result<ExitCode> {
             }
             let parsed = std::str::from_utf8(&line)
                 .map_err(|_| "not valid UTF-8".to_string())
-                .and_then(|s| serde_json::from_str::<InputLine>(s).map_err(|e| describe_json_error(&e)));
+                .and_then(|s| {
+                    serde_json::from_str::<InputLine>(s).map_err(|e| describe_json_error(&e))
+                });
             let rec = match parsed {
                 Ok(r) => r,
                 Err(why) => {
@@ -60,15 +64,29 @@ pub fn run(input: Option<&Path>, jsonl: bool) -> Result<ExitCode> {
                 Some(c) if !c.is_null() => c.to_string(),
                 _ => format!("\u{0}line{n}"),
             };
-            let (conversation, labeler) = calls.entry(key.clone()).or_insert_with(|| (Conversation::new(), Labeler::new()));
+            let (conversation, labeler) = calls
+                .entry(key.clone())
+                .or_insert_with(|| (Conversation::new(), Labeler::new()));
             let findings = conversation.push(rec.speaker.as_deref(), &rec.text);
             let (red, _) = redact(&rec.text, &findings, &policy, labeler);
             let cps = CodePoints::new(&rec.text);
             let spans = findings
                 .iter()
-                .map(|f| SpanOut { start: cps.of_byte(f.start), end: cps.of_byte(f.end), entity: f.entity.as_str().to_string(), score: (f.score * 100.0).round() / 100.0 })
+                .map(|f| SpanOut {
+                    start: cps.of_byte(f.start),
+                    end: cps.of_byte(f.end),
+                    entity: f.entity.as_str().to_string(),
+                    score: (f.score * 100.0).round() / 100.0,
+                })
                 .collect();
-            serde_json::to_writer(&mut out, &OutputLine { id: &rec.id, redacted: red, spans })?;
+            serde_json::to_writer(
+                &mut out,
+                &OutputLine {
+                    id: &rec.id,
+                    redacted: red,
+                    spans,
+                },
+            )?;
             out.write_all(b"\n")?;
             if rec.conversation.is_none() {
                 calls.remove(&key);
