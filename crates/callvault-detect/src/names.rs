@@ -214,7 +214,10 @@ fn neighbour(scan: &Scan<'_>, t: &Token) -> bool {
 fn initial(toks: &[Token], i: usize) -> bool {
     let t = &toks[i];
     let after_name = i > 0 && toks[i - 1].is_word() && toks[i - 1].flags.intersects(NAMES);
-    t.is_word() && t.lower.chars().count() == 1 && &*t.lower != "i" && (t.capitalized && &*t.lower != "a" || after_name)
+    t.is_word()
+        && t.lower.chars().count() == 1
+        && &*t.lower != "i"
+        && (t.capitalized && &*t.lower != "a" || after_name)
 }
 
 /// Takes up to four name words from `j`; returns the end (exclusive).

@@ -42,7 +42,11 @@ fn positives_are_found_with_their_type() {
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let case: Case = serde_json::from_str(line).expect("corpus line parses");
         let mut conv = Conversation::new();
-        let found: Vec<_> = case.turns.iter().map(|t| conv.push(Some(&t.speaker), &t.text)).collect();
+        let found: Vec<_> = case
+            .turns
+            .iter()
+            .map(|t| conv.push(Some(&t.speaker), &t.text))
+            .collect();
         for e in &case.expect {
             let want = EntityType::parse(&e.entity).expect("known type");
             let turn = &case.turns[e.turn].text;
@@ -50,8 +54,12 @@ fn positives_are_found_with_their_type() {
             let end = s + e.value.len();
             total += 1;
             // Covered: every non-space byte of the value lies inside some finding.
-            let all_covered = (s..end).filter(|&i| !turn.as_bytes()[i].is_ascii_whitespace()).all(|i| found[e.turn].iter().any(|f| f.start <= i && i < f.end));
-            let right_type = found[e.turn].iter().any(|f| f.entity == want && f.start < end && s < f.end);
+            let all_covered = (s..end)
+                .filter(|&i| !turn.as_bytes()[i].is_ascii_whitespace())
+                .all(|i| found[e.turn].iter().any(|f| f.start <= i && i < f.end));
+            let right_type = found[e.turn]
+                .iter()
+                .any(|f| f.entity == want && f.start < end && s < f.end);
             covered += usize::from(all_covered);
             typed += usize::from(all_covered && right_type);
             if !(all_covered && right_type) {
@@ -61,7 +69,10 @@ fn positives_are_found_with_their_type() {
     }
     let leak = 1.0 - covered as f64 / total as f64;
     let typed_recall = typed as f64 / total as f64;
-    eprintln!("positives: {total} values, leak {leak:.3}, typed recall {typed_recall:.3}\nmisses:\n{}", misses.join("\n"));
+    eprintln!(
+        "positives: {total} values, leak {leak:.3}, typed recall {typed_recall:.3}\nmisses:\n{}",
+        misses.join("\n")
+    );
     assert!(total >= 250);
     assert!(leak <= LEAK_GATE, "leak {leak:.3}");
     assert!(typed_recall >= TYPED_GATE, "typed recall {typed_recall:.3}");
@@ -82,11 +93,21 @@ fn pii_free_turns_stay_clean() {
         turns += 1;
         if !found.is_empty() {
             flagged += 1;
-            hits.push(format!("{} {:?}", l.id, found.iter().map(|f| (f.entity, &l.text[f.start..f.end])).collect::<Vec<_>>()));
+            hits.push(format!(
+                "{} {:?}",
+                l.id,
+                found
+                    .iter()
+                    .map(|f| (f.entity, &l.text[f.start..f.end]))
+                    .collect::<Vec<_>>()
+            ));
         }
     }
     let rate = flagged as f64 / turns as f64;
-    eprintln!("false positives: {flagged}/{turns} turns = {rate:.3}\n{}", hits.join("\n"));
+    eprintln!(
+        "false positives: {flagged}/{turns} turns = {rate:.3}\n{}",
+        hits.join("\n")
+    );
     assert!(turns >= 400);
     assert!(rate < 0.05, "{rate:.3} of PII-free turns flagged");
 }
