@@ -86,7 +86,7 @@ fn numberish(tokens: &[Token], i: usize, open: bool) -> bool {
 }
 
 /// Finds every number run in a token list.
-pub(crate) fn number_runs(text: &str, tokens: &[Token]) -> Vec<NumberRun> {
+pub(crate) fn number_runs(tokens: &[Token]) -> Vec<NumberRun> {
     let mut runs = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -128,7 +128,7 @@ pub(crate) fn number_runs(text: &str, tokens: &[Token]) -> Vec<NumberRun> {
             }
             break;
         }
-        let mut run = build_run(text, tokens, first, last);
+        let mut run = build_run(tokens, first, last);
         // An opening parenthesis written right before: "(579)888-3058".
         if first > 0 && tokens[first - 1].is_punct('(') && !tokens[first].space_before {
             run.start = tokens[first - 1].start;
@@ -165,7 +165,7 @@ pub(crate) fn number_runs(text: &str, tokens: &[Token]) -> Vec<NumberRun> {
     runs
 }
 
-fn build_run(_text: &str, tokens: &[Token], first: usize, last: usize) -> NumberRun {
+fn build_run(tokens: &[Token], first: usize, last: usize) -> NumberRun {
     let mut run = NumberRun {
         first,
         last,
@@ -184,7 +184,7 @@ fn build_run(_text: &str, tokens: &[Token], first: usize, last: usize) -> Number
         match t.kind {
             TokenKind::Num => {
                 run.written = true;
-                push(&mut run, &t.lower, t.start, t.end, true);
+                push(&mut run, &t.lower, true);
                 i += 1;
             }
             TokenKind::Word => {
@@ -206,7 +206,7 @@ fn build_run(_text: &str, tokens: &[Token], first: usize, last: usize) -> Number
                 // "3560x4587": the number, then its extension (kept in the span, not the digits).
                 if let Some(head) = extension(&t.lower) {
                     run.written = true;
-                    push(&mut run, head, t.start, t.end, true);
+                    push(&mut run, head, true);
                 }
                 i += 1;
             }
@@ -234,7 +234,7 @@ fn extension(lower: &str) -> Option<&str> {
     (digits(head) && digits(ext) && ext.len() <= 5).then_some(head)
 }
 
-fn push(run: &mut NumberRun, digits: &str, _start: usize, _end: usize, written: bool) {
+fn push(run: &mut NumberRun, digits: &str, written: bool) {
     run.digits.push_str(digits);
     run.chunks.push(Chunk {
         digits: digits.len() as u8,
@@ -259,15 +259,13 @@ fn spoken_number(run: &mut NumberRun, tokens: &[Token], i: usize, last: usize) -
             ""
         }
     };
-    let start = tokens[i].start;
     let v = val(i).unwrap_or(0);
     let w = word(i);
-    let end_of = |j: usize| tokens[j - 1].end;
     if w == "double" || w == "triple" {
         let times = if w == "double" { 2 } else { 3 };
         if let Some(d) = val(i + 1).filter(|d| *d < 10) {
             let s: String = std::iter::repeat_n(char::from(b'0' + d as u8), times).collect();
-            push(run, &s, start, tokens[i + 1].end, false);
+            push(run, &s, false);
             return i + 2;
         }
         return i + 1;
@@ -296,7 +294,7 @@ fn spoken_number(run: &mut NumberRun, tokens: &[Token], i: usize, last: usize) -
         }
         let (rest, next) = tens_unit(j).filter(|(r, _)| *r < 100).unwrap_or((0, i + 2));
         let s = format!("{:0>3}", v * 100 + rest);
-        push(run, &s, start, end_of(next), false);
+        push(run, &s, false);
         return next;
     }
     if (1..10).contains(&v) && word(i + 1) == "thousand" {
@@ -313,7 +311,7 @@ fn spoken_number(run: &mut NumberRun, tokens: &[Token], i: usize, last: usize) -
             value += rest;
             j = next;
         }
-        push(run, &value.to_string(), start, end_of(j), false);
+        push(run, &value.to_string(), false);
         return j;
     }
     if let Some((value, next)) = tens_unit(i) {
@@ -322,7 +320,7 @@ fn spoken_number(run: &mut NumberRun, tokens: &[Token], i: usize, last: usize) -
         } else {
             format!("{value:02}")
         };
-        push(run, &s, start, end_of(next), false);
+        push(run, &s, false);
         return next;
     }
     i + 1
@@ -336,10 +334,7 @@ mod tests {
 
     fn digits(text: &str) -> Vec<String> {
         let t = lex(text, Lexicon::global());
-        number_runs(text, &t)
-            .into_iter()
-            .map(|r| r.digits)
-            .collect()
+        number_runs(&t).into_iter().map(|r| r.digits).collect()
     }
 
     #[test]
@@ -375,7 +370,7 @@ mod tests {
     #[test]
     fn quantities_are_marked() {
         let t = lex("$1,299.99 and 49.99", Lexicon::global());
-        let runs = number_runs("", &t);
+        let runs = number_runs(&t);
         assert!(runs.iter().all(|r| r.quantity));
     }
 }

@@ -227,7 +227,7 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
         }
         if let Some(s) = found_suffix {
             let end = after_suffix(scan, s + 1);
-            out.push((run.first_with_prefix(toks), end, 0.85));
+            out.push((run.first, end, 0.85));
             continue;
         }
         // A street-type word after the number: "34 Rue Jean Mermoz", "58 Jalan Ang Seng".
@@ -598,12 +598,5 @@ fn zip_codes(scan: &mut Scan<'_>) {
     }
     for (s, e) in found {
         scan.push_tokens(T::ZipCode, s, e, 0.75);
-    }
-}
-
-impl crate::numbers::NumberRun {
-    /// The run's first token, widened over a written '#' or '(' prefix.
-    fn first_with_prefix(&self, _toks: &[Token]) -> usize {
-        self.first
     }
 }

@@ -35,7 +35,7 @@ impl<'a> Scan<'a> {
         let lexicon = Lexicon::global();
         let tokens = lex(text, lexicon);
         let cues = find_cues(&tokens);
-        let runs = number_runs(text, &tokens);
+        let runs = number_runs(&tokens);
         let caseless = !text.chars().any(char::is_uppercase);
         Scan {
             text,

@@ -38,10 +38,7 @@ pub fn run(input: &Path, repeat: u32, json: bool) -> Result<ExitCode> {
     for pass in 0..=repeat {
         let mut calls: HashMap<String, Conversation> = HashMap::new();
         for (n, l) in lines.iter().enumerate() {
-            let key = match &l.conversation {
-                Some(c) if !c.is_null() => c.to_string(),
-                _ => format!("\u{0}{n}"),
-            };
+            let key = crate::interchange::conversation_key(&l.conversation, n);
             let conv = calls.entry(key).or_default();
             let t0 = Instant::now();
             let f = conv.push(l.speaker.as_deref(), &l.text);

@@ -170,10 +170,7 @@ fn predict(golds: &[GoldLine]) -> HashMap<String, Vec<SpanOut>> {
     let mut calls: HashMap<String, Conversation> = HashMap::new();
     let mut out = HashMap::new();
     for (n, g) in golds.iter().enumerate() {
-        let key = match &g.conversation {
-            Some(c) if !c.is_null() => c.to_string(),
-            _ => format!("\u{0}{n}"),
-        };
+        let key = crate::interchange::conversation_key(&g.conversation, n);
         let conv = calls.entry(key).or_default();
         let findings = conv.push(g.speaker.as_deref(), &g.text);
         let cps = CodePoints::new(&g.text);

@@ -66,3 +66,12 @@ pub fn describe_json_error(e: &serde_json::Error) -> String {
     };
     format!("{what} at column {}", e.column())
 }
+
+/// The key that groups lines into calls: the `conversation` value, or, for a line without one,
+/// a key of its own (no JSON text starts with NUL, so the two never collide).
+pub fn conversation_key(conversation: &Option<serde_json::Value>, line: usize) -> String {
+    match conversation {
+        Some(c) if !c.is_null() => c.to_string(),
+        _ => format!("\u{0}{line}"),
+    }
+}

@@ -60,10 +60,7 @@ pub fn run(input: Option<&Path>, jsonl: bool) -> Result<ExitCode> {
                     continue;
                 }
             };
-            let key = match &rec.conversation {
-                Some(c) if !c.is_null() => c.to_string(),
-                _ => format!("\u{0}line{n}"),
-            };
+            let key = crate::interchange::conversation_key(&rec.conversation, n);
             let (conversation, labeler) = calls
                 .entry(key.clone())
                 .or_insert_with(|| (Conversation::new(), Labeler::new()));
