@@ -4,7 +4,7 @@
 //! the process's peak resident memory.
 
 use crate::interchange::InputLine;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use callvault_detect::{Conversation, Detector};
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,22 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 pub fn run(input: &Path, repeat: u32, json: bool) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(input)
-        .with_context(|| format!("cannot read {}", input.display()))?;
-    let lines: Vec<InputLine> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(n, l)| {
-            serde_json::from_str(l).map_err(|e| {
-                anyhow::anyhow!(
-                    "line {}: {}",
-                    n + 1,
-                    crate::interchange::describe_json_error(&e)
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
+    let lines: Vec<InputLine> = crate::interchange::read_jsonl(input)?;
     if lines.is_empty() {
         bail!("{}: no lines", input.display());
     }

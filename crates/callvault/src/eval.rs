@@ -10,7 +10,7 @@
 //!   span counts as correct when a gold span of its type overlaps it.
 
 use crate::interchange::{CodePoints, SpanOut};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use callvault_detect::Conversation;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -112,46 +112,12 @@ pub fn run(
 ) -> Result<ExitCode> {
     let labels: Vec<String> =
         labels.unwrap_or_else(|| DEFAULT_LABELS.iter().map(|s| s.to_string()).collect());
-    let gold_text =
-        std::fs::read_to_string(gold).with_context(|| format!("cannot read {}", gold.display()))?;
-    let mut golds = Vec::new();
-    for (n, line) in gold_text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let g: GoldLine = serde_json::from_str(line).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: line {}: {}",
-                gold.display(),
-                n + 1,
-                crate::interchange::describe_json_error(&e)
-            )
-        })?;
-        golds.push(g);
-    }
+    let golds: Vec<GoldLine> = crate::interchange::read_jsonl(gold)?;
     let preds: HashMap<String, Vec<SpanOut>> = match pred {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-            let mut m = HashMap::new();
-            for (n, line) in text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty())
-            {
-                let l: PredLine = serde_json::from_str(line).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}: line {}: {}",
-                        p.display(),
-                        n + 1,
-                        crate::interchange::describe_json_error(&e)
-                    )
-                })?;
-                m.insert(l.id.to_string(), l.spans);
-            }
-            m
-        }
+        Some(p) => crate::interchange::read_jsonl::<PredLine>(p)?
+            .into_iter()
+            .map(|l| (l.id.to_string(), l.spans))
+            .collect(),
         None => predict(&golds),
     };
     if golds.is_empty() {

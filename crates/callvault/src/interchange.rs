@@ -75,3 +75,27 @@ pub fn conversation_key(conversation: &Option<serde_json::Value>, line: usize) -
         _ => format!("\u{0}{line}"),
     }
 }
+
+/// Reads a whole JSONL file into records; blank lines are skipped, and the first bad line is an
+/// error naming the file and line (never its content).
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<T>> {
+    use anyhow::Context;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: line {}: {}",
+                    path.display(),
+                    n + 1,
+                    describe_json_error(&e)
+                )
+            })
+        })
+        .collect()
+}
