@@ -1,0 +1,123 @@
+//! Tokens: the labels a redacted transcript shows and the opaque ids the API uses.
+//!
+//! Within one conversation the same value always gets the same label (`[CREDIT_CARD_1]`), and
+//! each label is backed by a random [`TokenId`]. [`ConversationTokens`] keys labels by blind
+//! index, not by plaintext, so the map itself holds nothing readable.
+
+use std::collections::HashMap;
+
+use crate::index::BlindIndex;
+use crate::VaultError;
+
+/// An opaque token id: 128 random bits, written `tok_` and 32 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TokenId([u8; 16]);
+
+impl TokenId {
+    pub fn generate() -> Result<TokenId, VaultError> {
+        let mut id = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut id).map_err(|_| VaultError::Crypto("random generator"))?;
+        Ok(TokenId(id))
+    }
+
+    /// Parses the `tok_…` form.
+    pub fn parse(text: &str) -> Option<TokenId> {
+        let hex = text.strip_prefix("tok_")?;
+        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return None;
+        }
+        let mut id = [0u8; 16];
+        for (i, byte) in id.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(TokenId(id))
+    }
+}
+
+impl std::fmt::Display for TokenId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("tok_")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A token as a transcript and the API see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// Without brackets: `CREDIT_CARD_1`.
+    pub label: String,
+    pub id: TokenId,
+}
+
+/// Labels and ids for one conversation.
+#[derive(Debug, Default)]
+pub struct ConversationTokens {
+    by_value: HashMap<(String, BlindIndex), Token>,
+    next: HashMap<String, u32>,
+}
+
+impl ConversationTokens {
+    pub fn new() -> ConversationTokens {
+        ConversationTokens::default()
+    }
+
+    /// Rebuilds the map from stored tokens (entity type, blind index, token), e.g. when a
+    /// conversation resumes on another server.
+    pub fn restore(&mut self, entity: &str, index: BlindIndex, token: Token) {
+        let n = label_number(&token.label);
+        let next = self.next.entry(entity.to_owned()).or_insert(0);
+        *next = (*next).max(n);
+        self.by_value.insert((entity.to_owned(), index), token);
+    }
+
+    /// The token for a value: the existing one if this conversation has seen the value, else a
+    /// new one with the next number for its type. The flag says whether it is new.
+    pub fn token_for(&mut self, entity: &str, index: BlindIndex) -> Result<(Token, bool), VaultError> {
+        if let Some(token) = self.by_value.get(&(entity.to_owned(), index)) {
+            return Ok((token.clone(), false));
+        }
+        let n = self.next.entry(entity.to_owned()).or_insert(0);
+        *n += 1;
+        let token = Token {
+            label: format!("{entity}_{n}"),
+            id: TokenId::generate()?,
+        };
+        self.by_value.insert((entity.to_owned(), index), token.clone());
+        Ok((token, true))
+    }
+}
+
+fn label_number(label: &str) -> u32 {
+    label.rsplit('_').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_value_same_label_new_value_next_number() {
+        let mut tokens = ConversationTokens::new();
+        let a = BlindIndex::from_bytes([1; 32]);
+        let b = BlindIndex::from_bytes([2; 32]);
+        let (t1, new1) = tokens.token_for("CREDIT_CARD", a).unwrap();
+        let (t2, new2) = tokens.token_for("CREDIT_CARD", a).unwrap();
+        let (t3, _) = tokens.token_for("CREDIT_CARD", b).unwrap();
+        let (t4, _) = tokens.token_for("PHONE_NUMBER", a).unwrap();
+        assert!(new1 && !new2);
+        assert_eq!(t1, t2);
+        assert_eq!(t1.label, "CREDIT_CARD_1");
+        assert_eq!(t3.label, "CREDIT_CARD_2");
+        assert_eq!(t4.label, "PHONE_NUMBER_1");
+        assert_ne!(t1.id, t3.id);
+        assert_eq!(TokenId::parse(&t1.id.to_string()), Some(t1.id));
+        assert_eq!(TokenId::parse("tok_XYZ"), None);
+
+        let mut resumed = ConversationTokens::new();
+        resumed.restore("CREDIT_CARD", a, t1.clone());
+        assert_eq!(resumed.token_for("CREDIT_CARD", b).unwrap().0.label, "CREDIT_CARD_2");
+    }
+}

@@ -1,0 +1,460 @@
+//! The key hierarchy at work: root key → tenant keys → customer data keys → sealed values.
+//!
+//! [`Vault`] unwraps each tenant's keys once (through the [`RootKeyStore`]) and keeps them in
+//! memory; customer data keys are unwrapped on demand and kept in a bounded LRU cache, so the hot
+//! path (seal and open of a turn) costs one cache lookup and one AES-GCM operation. Rotation adds
+//! a tenant wrapping-key version that new data keys use at once; [`Vault::rewrap`] moves old data
+//! keys over in batches (resumable: the table itself records progress) and
+//! [`Vault::retire_unused`] deletes versions nothing uses any more. [`Vault::shred`] destroys a
+//! customer's data keys. The vault decides nothing about who may call it: that is
+//! `callvault-core`'s job.
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, RwLock};
+
+use aws_lc_rs::hkdf;
+use lru::LruCache;
+use zeroize::Zeroizing;
+
+use crate::ff1::{Ff1, DIGITS};
+use crate::index::{BlindIndex, IndexKey};
+use crate::keystore::RootKeyStore;
+use crate::seal::{context_aad, push_field, AeadKey, SealContext, SealedHeader};
+use crate::secret::{KeyMaterial, KEY_LEN};
+use crate::table::{DataKeyRecord, DataKeyState, KeyTable, TenantKeyKind, TenantKeyRecord};
+use crate::VaultError;
+
+/// Tuning for a [`Vault`].
+#[derive(Clone, Copy, Debug)]
+pub struct VaultConfig {
+    /// How many unwrapped customer data keys stay in memory.
+    pub data_key_cache: NonZeroUsize,
+}
+
+impl Default for VaultConfig {
+    fn default() -> VaultConfig {
+        VaultConfig {
+            data_key_cache: NonZeroUsize::new(100_000).unwrap_or(NonZeroUsize::MIN),
+        }
+    }
+}
+
+/// Progress of one [`Vault::rewrap`] call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RewrapProgress {
+    /// Keys moved to the current version by this call.
+    pub rewrapped: usize,
+    /// Active keys still wrapped by an older version after this call.
+    pub remaining: u64,
+}
+
+/// A customer's unwrapped data key, bound to its tenant, customer and version.
+pub struct DataKey {
+    tenant: String,
+    customer: String,
+    version: u32,
+    key: AeadKey,
+}
+
+impl DataKey {
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// Seals `plaintext` at `ctx`, which must name this key's tenant and customer.
+    pub fn seal(&self, ctx: &SealContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if ctx.tenant != self.tenant || ctx.customer != self.customer {
+            return Err(VaultError::Invalid("seal context names another tenant or customer"));
+        }
+        self.key.seal(self.version, &context_aad(ctx)?, plaintext)
+    }
+
+    /// Opens a value sealed at `ctx`; every failure is [`VaultError::Open`].
+    pub fn open(&self, ctx: &SealContext<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if ctx.tenant != self.tenant || ctx.customer != self.customer {
+            return Err(VaultError::Open);
+        }
+        let aad = context_aad(ctx).map_err(|_| VaultError::Open)?;
+        self.key.open(&aad, sealed)
+    }
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataKey")
+            .field("tenant", &self.tenant)
+            .field("customer", &self.customer)
+            .field("version", &self.version)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A tenant's unwrapped keys.
+struct TenantKeys {
+    current: u32,
+    wrapping: BTreeMap<u32, AeadKey>,
+    index: IndexKey,
+    ff1: Ff1,
+}
+
+type DataKeyId = (String, String, u32);
+
+/// The key hierarchy over a root key store and a key table.
+pub struct Vault {
+    root: Arc<dyn RootKeyStore>,
+    table: Arc<dyn KeyTable>,
+    tenants: RwLock<HashMap<String, Arc<TenantKeys>>>,
+    data_keys: Mutex<LruCache<DataKeyId, Arc<DataKey>>>,
+}
+
+impl Vault {
+    pub fn new(root: Arc<dyn RootKeyStore>, table: Arc<dyn KeyTable>, config: VaultConfig) -> Vault {
+        Vault {
+            root,
+            table,
+            tenants: RwLock::new(HashMap::new()),
+            data_keys: Mutex::new(LruCache::new(config.data_key_cache)),
+        }
+    }
+
+    /// Creates a tenant's first wrapping key and its index secret.
+    pub fn create_tenant(&self, tenant: &str) -> Result<(), VaultError> {
+        check_id(tenant)?;
+        if !self.table.tenant_keys(tenant)?.is_empty() {
+            return Err(VaultError::TenantExists(tenant.to_owned()));
+        }
+        for kind in [TenantKeyKind::Index, TenantKeyKind::Wrapping] {
+            let record = self.new_tenant_key(tenant, kind, 1)?;
+            if !self.table.insert_tenant_key(&record)? {
+                return Err(VaultError::TenantExists(tenant.to_owned()));
+            }
+        }
+        tracing::info!(tenant, "tenant keys created");
+        Ok(())
+    }
+
+    /// Whether the tenant has keys.
+    pub fn has_tenant(&self, tenant: &str) -> Result<bool, VaultError> {
+        Ok(self.tenant(tenant).is_ok() || !self.table.tenant_keys(tenant)?.is_empty())
+    }
+
+    /// The current data key of a customer for sealing, created on first use (and created anew
+    /// after an erasure, with a higher version, so old values stay unreadable).
+    pub fn data_key(&self, tenant: &str, customer: &str) -> Result<Arc<DataKey>, VaultError> {
+        check_id(customer)?;
+        let keys = self.tenant(tenant)?;
+        if let Some(latest) = self.table.latest_data_key(tenant, customer)? {
+            if latest.state == DataKeyState::Active {
+                return self.cached_or_unwrap(latest);
+            }
+            return self.create_data_key(&keys, tenant, customer, latest.version + 1);
+        }
+        self.create_data_key(&keys, tenant, customer, 1)
+    }
+
+    /// Seals `plaintext` under the customer's current data key.
+    pub fn seal(&self, ctx: &SealContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.data_key(ctx.tenant, ctx.customer)?.seal(ctx, plaintext)
+    }
+
+    /// Opens a sealed value. A destroyed key is [`VaultError::Erased`]; every other failure to
+    /// open (tampering, wrong context, unknown key version) is the uniform [`VaultError::Open`].
+    pub fn open(&self, ctx: &SealContext<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let header = SealedHeader::parse(sealed).map_err(|_| VaultError::Open)?;
+        let key = self.data_key_version(ctx.tenant, ctx.customer, header.key_version)?;
+        key.open(ctx, sealed)
+    }
+
+    /// One specific data key version, for opening.
+    pub fn data_key_version(&self, tenant: &str, customer: &str, version: u32) -> Result<Arc<DataKey>, VaultError> {
+        let id = (tenant.to_owned(), customer.to_owned(), version);
+        if let Some(key) = self.lock_cache()?.get(&id) {
+            return Ok(Arc::clone(key));
+        }
+        match self.table.data_key(tenant, customer, version)? {
+            Some(record) if record.state == DataKeyState::Destroyed => Err(VaultError::Erased),
+            Some(record) => self.cached_or_unwrap(record),
+            None => Err(VaultError::Open),
+        }
+    }
+
+    /// Destroys every data key of a customer (crypto-shredding). Returns the versions destroyed.
+    pub fn shred(&self, tenant: &str, customer: &str) -> Result<Vec<u32>, VaultError> {
+        let destroyed = self.table.destroy_data_keys(tenant, customer)?;
+        let mut cache = self.lock_cache()?;
+        for version in &destroyed {
+            cache.pop(&(tenant.to_owned(), customer.to_owned(), *version));
+        }
+        tracing::info!(tenant, n_keys = destroyed.len(), "customer data keys destroyed");
+        Ok(destroyed)
+    }
+
+    /// Adds a wrapping-key version; data keys created from now on are wrapped by it. Returns it.
+    pub fn rotate(&self, tenant: &str) -> Result<u32, VaultError> {
+        let keys = self.reload_tenant(tenant)?;
+        let next = keys.current + 1;
+        let record = self.new_tenant_key(tenant, TenantKeyKind::Wrapping, next)?;
+        if !self.table.insert_tenant_key(&record)? {
+            return Err(VaultError::Table(format!(
+                "wrapping key version {next} of tenant {tenant:?} was created concurrently"
+            )));
+        }
+        self.reload_tenant(tenant)?;
+        tracing::info!(tenant, version = next, "tenant wrapping key rotated");
+        Ok(next)
+    }
+
+    /// Rewraps up to `batch` data keys still under an older wrapping version. Call until
+    /// `remaining` is 0; safe to interrupt and to run beside live traffic, since old versions stay
+    /// readable until [`Vault::retire_unused`].
+    pub fn rewrap(&self, tenant: &str, batch: usize) -> Result<RewrapProgress, VaultError> {
+        let keys = self.reload_tenant(tenant)?;
+        let current = keys.current;
+        let mut rewrapped = 0;
+        for record in self.table.data_keys_wrapped_below(tenant, current, batch)? {
+            let material = self.unwrap_data_key(&keys, &record)?;
+            let new = DataKeyRecord {
+                wrapped_by: current,
+                wrapped: wrap_data_key(&keys, tenant, &record.customer, record.version, current, &material)?,
+                ..record.clone()
+            };
+            if self.table.rewrap_data_key(&new, record.wrapped_by)? {
+                rewrapped += 1;
+            }
+        }
+        let mut remaining = 0;
+        for version in keys.wrapping.keys().filter(|v| **v < current) {
+            remaining += self.table.count_wrapped_by(tenant, *version)?;
+        }
+        Ok(RewrapProgress { rewrapped, remaining })
+    }
+
+    /// Deletes wrapping-key versions older than the current one that wrap no active data key.
+    /// Returns the versions retired.
+    pub fn retire_unused(&self, tenant: &str) -> Result<Vec<u32>, VaultError> {
+        let keys = self.reload_tenant(tenant)?;
+        let mut retired = Vec::new();
+        for version in keys.wrapping.keys().copied().filter(|v| *v < keys.current) {
+            if self.table.count_wrapped_by(tenant, version)? == 0 {
+                self.table.delete_tenant_key(tenant, TenantKeyKind::Wrapping, version)?;
+                retired.push(version);
+            }
+        }
+        self.reload_tenant(tenant)?;
+        if !retired.is_empty() {
+            tracing::info!(tenant, ?retired, "tenant wrapping key versions retired");
+        }
+        Ok(retired)
+    }
+
+    /// The tenant's wrapping-key versions still held, oldest first, and the current one.
+    pub fn wrapping_versions(&self, tenant: &str) -> Result<(Vec<u32>, u32), VaultError> {
+        let keys = self.reload_tenant(tenant)?;
+        Ok((keys.wrapping.keys().copied().collect(), keys.current))
+    }
+
+    /// The blind index of a normalized value of an entity type.
+    pub fn blind_index(&self, tenant: &str, entity: &str, normalized: &[u8]) -> Result<BlindIndex, VaultError> {
+        Ok(self.tenant(tenant)?.index.compute(entity, normalized))
+    }
+
+    /// A format-preserving token for a digit string (FF1 under the tenant's token key, the entity
+    /// type in the tweak), optionally keeping the last four digits.
+    pub fn digits_token(&self, tenant: &str, entity: &str, digits: &str, keep_last_four: bool) -> Result<String, VaultError> {
+        self.tenant(tenant)?.ff1.digits_token(entity.as_bytes(), digits, keep_last_four)
+    }
+
+    /// Reverses [`Vault::digits_token`].
+    pub fn digits_detokenize(&self, tenant: &str, entity: &str, token: &str, keep_last_four: bool) -> Result<String, VaultError> {
+        self.tenant(tenant)?.ff1.digits_detokenize(entity.as_bytes(), token, keep_last_four)
+    }
+
+    /// Where the root key lives, for logs.
+    pub fn root_description(&self) -> String {
+        self.root.describe()
+    }
+
+    fn tenant(&self, tenant: &str) -> Result<Arc<TenantKeys>, VaultError> {
+        if let Some(keys) = self.read_tenants()?.get(tenant) {
+            return Ok(Arc::clone(keys));
+        }
+        self.reload_tenant(tenant)
+    }
+
+    /// Reads and unwraps a tenant's keys from the table (after a rotation elsewhere, say).
+    fn reload_tenant(&self, tenant: &str) -> Result<Arc<TenantKeys>, VaultError> {
+        let records = self.table.tenant_keys(tenant)?;
+        if records.is_empty() {
+            return Err(VaultError::UnknownTenant(tenant.to_owned()));
+        }
+        let mut wrapping = BTreeMap::new();
+        let mut index_secret = None;
+        for record in &records {
+            let aad = tenant_key_aad(tenant, record.kind, record.version)?;
+            let material = self.root.unwrap(&record.wrapped, &aad)?;
+            match record.kind {
+                TenantKeyKind::Wrapping => {
+                    wrapping.insert(record.version, AeadKey::new(&material)?);
+                }
+                TenantKeyKind::Index => index_secret = Some(material),
+            }
+        }
+        let (Some(index_secret), Some(current)) = (index_secret, wrapping.keys().next_back().copied()) else {
+            return Err(VaultError::Table(format!("tenant {tenant:?} is missing a key kind")));
+        };
+        let index = IndexKey::new(&derive(&index_secret, b"callvault blind index v1")?);
+        let ff1 = Ff1::new(derive(&index_secret, b"callvault ff1 token v1")?.expose_secret(), DIGITS)?;
+        let keys = Arc::new(TenantKeys {
+            current,
+            wrapping,
+            index,
+            ff1,
+        });
+        self.tenants
+            .write()
+            .map_err(|_| VaultError::Table("tenant key cache poisoned".into()))?
+            .insert(tenant.to_owned(), Arc::clone(&keys));
+        Ok(keys)
+    }
+
+    fn new_tenant_key(&self, tenant: &str, kind: TenantKeyKind, version: u32) -> Result<TenantKeyRecord, VaultError> {
+        let material = KeyMaterial::generate()?;
+        let wrapped = self.root.wrap(&material, &tenant_key_aad(tenant, kind, version)?)?;
+        Ok(TenantKeyRecord {
+            tenant: tenant.to_owned(),
+            kind,
+            version,
+            wrapped,
+        })
+    }
+
+    fn create_data_key(&self, keys: &TenantKeys, tenant: &str, customer: &str, version: u32) -> Result<Arc<DataKey>, VaultError> {
+        let material = KeyMaterial::generate()?;
+        let record = DataKeyRecord {
+            tenant: tenant.to_owned(),
+            customer: customer.to_owned(),
+            version,
+            wrapped_by: keys.current,
+            state: DataKeyState::Active,
+            wrapped: wrap_data_key(keys, tenant, customer, version, keys.current, &material)?,
+        };
+        if !self.table.insert_data_key(&record)? {
+            // Another writer created this version first: use theirs.
+            return self.data_key_version(tenant, customer, version);
+        }
+        let key = Arc::new(DataKey {
+            tenant: tenant.to_owned(),
+            customer: customer.to_owned(),
+            version,
+            key: AeadKey::new(&material)?,
+        });
+        self.lock_cache()?
+            .put((tenant.to_owned(), customer.to_owned(), version), Arc::clone(&key));
+        Ok(key)
+    }
+
+    fn cached_or_unwrap(&self, record: DataKeyRecord) -> Result<Arc<DataKey>, VaultError> {
+        let id = (record.tenant.clone(), record.customer.clone(), record.version);
+        if let Some(key) = self.lock_cache()?.get(&id) {
+            return Ok(Arc::clone(key));
+        }
+        let mut keys = self.tenant(&record.tenant)?;
+        if !keys.wrapping.contains_key(&record.wrapped_by) {
+            keys = self.reload_tenant(&record.tenant)?;
+        }
+        let material = self.unwrap_data_key(&keys, &record)?;
+        let key = Arc::new(DataKey {
+            tenant: record.tenant,
+            customer: record.customer,
+            version: record.version,
+            key: AeadKey::new(&material)?,
+        });
+        self.lock_cache()?.put(id, Arc::clone(&key));
+        Ok(key)
+    }
+
+    fn unwrap_data_key(&self, keys: &TenantKeys, record: &DataKeyRecord) -> Result<KeyMaterial, VaultError> {
+        let wrapping = keys
+            .wrapping
+            .get(&record.wrapped_by)
+            .ok_or_else(|| VaultError::UnknownKeyVersion {
+                tenant: record.tenant.clone(),
+                version: record.wrapped_by,
+            })?;
+        let aad = data_key_aad(&record.tenant, &record.customer, record.version, record.wrapped_by)?;
+        let bytes = Zeroizing::new(wrapping.open(&aad, &record.wrapped)?);
+        KeyMaterial::from_slice(&bytes)
+    }
+
+    fn lock_cache(&self) -> Result<std::sync::MutexGuard<'_, LruCache<DataKeyId, Arc<DataKey>>>, VaultError> {
+        self.data_keys
+            .lock()
+            .map_err(|_| VaultError::Table("data key cache poisoned".into()))
+    }
+
+    fn read_tenants(&self) -> Result<std::sync::RwLockReadGuard<'_, HashMap<String, Arc<TenantKeys>>>, VaultError> {
+        self.tenants
+            .read()
+            .map_err(|_| VaultError::Table("tenant key cache poisoned".into()))
+    }
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("root", &self.root.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+fn wrap_data_key(
+    keys: &TenantKeys,
+    tenant: &str,
+    customer: &str,
+    version: u32,
+    wrapped_by: u32,
+    material: &KeyMaterial,
+) -> Result<Vec<u8>, VaultError> {
+    let wrapping = keys.wrapping.get(&wrapped_by).ok_or_else(|| VaultError::UnknownKeyVersion {
+        tenant: tenant.to_owned(),
+        version: wrapped_by,
+    })?;
+    let aad = data_key_aad(tenant, customer, version, wrapped_by)?;
+    wrapping.seal(wrapped_by, &aad, material.expose_secret())
+}
+
+fn tenant_key_aad(tenant: &str, kind: TenantKeyKind, version: u32) -> Result<Vec<u8>, VaultError> {
+    let mut aad = b"callvault.tenant-key.v1\0".to_vec();
+    push_field(&mut aad, tenant.as_bytes())?;
+    push_field(&mut aad, kind.as_str().as_bytes())?;
+    aad.extend_from_slice(&version.to_be_bytes());
+    Ok(aad)
+}
+
+fn data_key_aad(tenant: &str, customer: &str, version: u32, wrapped_by: u32) -> Result<Vec<u8>, VaultError> {
+    let mut aad = b"callvault.data-key.v1\0".to_vec();
+    push_field(&mut aad, tenant.as_bytes())?;
+    push_field(&mut aad, customer.as_bytes())?;
+    aad.extend_from_slice(&version.to_be_bytes());
+    aad.extend_from_slice(&wrapped_by.to_be_bytes());
+    Ok(aad)
+}
+
+/// HKDF-SHA-256 of the tenant index secret with a purpose label.
+fn derive(secret: &KeyMaterial, info: &[u8]) -> Result<KeyMaterial, VaultError> {
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"callvault").extract(secret.expose_secret());
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    prk.expand(&[info], hkdf::HKDF_SHA256)
+        .and_then(|okm| okm.fill(&mut out[..]))
+        .map_err(|_| VaultError::Crypto("HKDF"))?;
+    KeyMaterial::from_slice(&out[..])
+}
+
+fn check_id(id: &str) -> Result<(), VaultError> {
+    if id.is_empty() || id.len() > crate::seal::MAX_ID_LEN {
+        return Err(VaultError::Invalid("identifiers must be 1 to 255 bytes"));
+    }
+    Ok(())
+}
