@@ -16,7 +16,7 @@ use crate::VaultError;
 /// Smallest domain SP 800-38G Rev. 1 allows.
 pub const MIN_DOMAIN: u64 = 1_000_000;
 /// Longest input accepted (FF1 allows more; a token field never needs it).
-pub const MAX_LEN: usize = 256;
+pub const MAX_LEN: usize = 1024;
 
 /// The digits alphabet (radix 10).
 pub const DIGITS: &str = "0123456789";
