@@ -1,0 +1,197 @@
+//! The key hierarchy end to end: sealing across tenants and customers, rotation with rewrap and
+//! retirement, crypto-shredding against backups, blind indexes over written and spoken forms,
+//! and property tests of the sealing invariants.
+
+mod common;
+
+use std::sync::Arc;
+
+use callvault_vault::{DataKeyState, KeyTable, MemoryKeyTable, SealContext, VaultError};
+use proptest::prelude::*;
+
+fn ctx<'a>(tenant: &'a str, customer: &'a str, turn: u64) -> SealContext<'a> {
+    SealContext {
+        tenant,
+        customer,
+        conversation: "conv-1",
+        turn,
+        field: "finding.CREDIT_CARD",
+    }
+}
+
+#[test]
+fn tenants_and_customers_are_isolated() {
+    let table = Arc::new(MemoryKeyTable::new());
+    let vault = common::vault_with(&table);
+    vault.create_tenant("acme").unwrap();
+    vault.create_tenant("globex").unwrap();
+    assert!(matches!(vault.create_tenant("acme"), Err(VaultError::TenantExists(_))));
+
+    let sealed = vault.seal(&ctx("acme", "alice", 1), b"4111111111111111").unwrap();
+    assert_eq!(vault.open(&ctx("acme", "alice", 1), &sealed).unwrap(), b"4111111111111111");
+    // Same customer id in another tenant, another customer, another turn: all the uniform error.
+    for other in [ctx("globex", "alice", 1), ctx("acme", "bob", 1), ctx("acme", "alice", 2)] {
+        vault.seal(&SealContext { turn: 9, ..other }, b"x").unwrap();
+        assert!(matches!(vault.open(&other, &sealed), Err(VaultError::Open)), "{other:?}");
+    }
+    assert!(matches!(vault.seal(&ctx("initech", "alice", 1), b"x"), Err(VaultError::UnknownTenant(_))));
+    // A data key refuses a context naming another customer.
+    let key = vault.data_key("acme", "alice").unwrap();
+    assert!(key.seal(&ctx("acme", "bob", 1), b"x").is_err());
+}
+
+#[test]
+fn rotation_rewraps_in_resumable_batches_and_retires_old_versions() {
+    let table = Arc::new(MemoryKeyTable::new());
+    let vault = common::vault_with(&table);
+    vault.create_tenant("acme").unwrap();
+    let customers: Vec<String> = (0..40).map(|i| format!("cust-{i:02}")).collect();
+    let mut sealed = Vec::new();
+    for (i, c) in customers.iter().enumerate() {
+        sealed.push(vault.seal(&ctx("acme", c, i as u64), c.as_bytes()).unwrap());
+    }
+
+    assert_eq!(vault.rotate("acme").unwrap(), 2);
+    // New customers use version 2 at once.
+    vault.seal(&ctx("acme", "newcomer", 0), b"n").unwrap();
+    assert_eq!(table.latest_data_key("acme", "newcomer").unwrap().unwrap().wrapped_by, 2);
+    assert_eq!(vault.retire_unused("acme").unwrap(), Vec::<u32>::new(), "v1 still in use");
+
+    // One batch, then the process "dies"; a new process continues from the table alone.
+    let first = vault.rewrap("acme", 15).unwrap();
+    assert_eq!((first.rewrapped, first.remaining), (15, 25));
+    drop(vault);
+    let vault = common::vault_with(&table);
+    for (i, c) in customers.iter().enumerate() {
+        assert_eq!(vault.open(&ctx("acme", c, i as u64), &sealed[i]).unwrap(), c.as_bytes());
+    }
+    let mut progress = vault.rewrap("acme", 10).unwrap();
+    while progress.remaining > 0 {
+        progress = vault.rewrap("acme", 10).unwrap();
+    }
+    assert_eq!(vault.rewrap("acme", 10).unwrap().rewrapped, 0);
+    assert_eq!(vault.retire_unused("acme").unwrap(), vec![1]);
+    assert_eq!(vault.wrapping_versions("acme").unwrap(), (vec![2], 2));
+
+    // A cold process over the rotated table opens everything, with version 1 gone.
+    let cold = common::vault_with(&table);
+    for (i, c) in customers.iter().enumerate() {
+        assert_eq!(cold.open(&ctx("acme", c, i as u64), &sealed[i]).unwrap(), c.as_bytes());
+    }
+    assert!(table.tenant_keys("acme").unwrap().iter().all(|r| r.version != 1
+        || r.kind == callvault_vault::TenantKeyKind::Index));
+}
+
+#[test]
+fn shredding_makes_every_copy_unreadable_and_survives_restarts() {
+    let table = Arc::new(MemoryKeyTable::new());
+    let vault = common::vault_with(&table);
+    vault.create_tenant("acme").unwrap();
+    let alice: Vec<Vec<u8>> = (0..5)
+        .map(|t| vault.seal(&ctx("acme", "alice", t), b"alice's card").unwrap())
+        .collect();
+    let bob = vault.seal(&ctx("acme", "bob", 0), b"bob's card").unwrap();
+    // A backup of the data (sealed values) taken before the erasure.
+    let backup = alice.clone();
+
+    assert_eq!(vault.shred("acme", "alice").unwrap(), vec![1]);
+    for (t, value) in backup.iter().enumerate() {
+        assert!(matches!(vault.open(&ctx("acme", "alice", t as u64), value), Err(VaultError::Erased)));
+    }
+    let restarted = common::vault_with(&table);
+    assert!(matches!(restarted.open(&ctx("acme", "alice", 0), &backup[0]), Err(VaultError::Erased)));
+    assert_eq!(restarted.open(&ctx("acme", "bob", 0), &bob).unwrap(), b"bob's card");
+    // The key table keeps a tombstone with no key bytes.
+    let rows = table.snapshot_data_keys().unwrap();
+    let row = rows.iter().find(|r| r.customer == "alice").unwrap();
+    assert_eq!((row.state, row.wrapped.len()), (DataKeyState::Destroyed, 0));
+
+    // New data for the same customer gets a new key version; the old values stay erased.
+    let fresh = restarted.seal(&ctx("acme", "alice", 10), b"new").unwrap();
+    assert_eq!(restarted.open(&ctx("acme", "alice", 10), &fresh).unwrap(), b"new");
+    assert!(matches!(restarted.open(&ctx("acme", "alice", 0), &backup[0]), Err(VaultError::Erased)));
+}
+
+#[test]
+fn written_and_spoken_forms_share_a_blind_index() {
+    let table = Arc::new(MemoryKeyTable::new());
+    let vault = common::vault_with(&table);
+    vault.create_tenant("acme").unwrap();
+    vault.create_tenant("globex").unwrap();
+    let index_of = |tenant: &str, text: &str| {
+        let findings = callvault_detect::detect(text);
+        let f = findings.first().unwrap_or_else(|| panic!("nothing found in {text:?}"));
+        vault
+            .blind_index(tenant, f.entity.as_str(), f.value.expose_secret().as_bytes())
+            .unwrap()
+    };
+    let written = index_of("acme", "my card number is 4111 1111 1111 1111");
+    let spoken = index_of("acme", "my card number is four one one one one one one one one one one one one one one one");
+    assert_eq!(written, spoken);
+    assert_ne!(written, index_of("globex", "my card number is 4111 1111 1111 1111"));
+    let phone = index_of("acme", "call me at (415) 555-0123");
+    assert_eq!(phone, index_of("acme", "call me at four one five five five five oh one two three"));
+}
+
+#[test]
+fn format_preserving_tokens_per_tenant() {
+    let table = Arc::new(MemoryKeyTable::new());
+    let vault = common::vault_with(&table);
+    vault.create_tenant("acme").unwrap();
+    vault.create_tenant("globex").unwrap();
+    let token = vault.digits_token("acme", "CREDIT_CARD", "4111111111111111", true).unwrap();
+    assert!(token.len() == 16 && token.ends_with("1111") && token != "4111111111111111");
+    assert_ne!(token, vault.digits_token("globex", "CREDIT_CARD", "4111111111111111", true).unwrap());
+    let again = common::vault_with(&table);
+    assert_eq!(again.digits_detokenize("acme", "CREDIT_CARD", &token, true).unwrap(), "4111111111111111");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn sealing_invariants(
+        plaintext in proptest::collection::vec(any::<u8>(), 0..600),
+        customer in "[a-z0-9-]{1,20}",
+        turn in any::<u64>(),
+        flip in any::<(usize, u8)>(),
+        field in prop_oneof![Just("turn.text"), Just("finding.EMAIL"), Just("x")],
+    ) {
+        let table = Arc::new(MemoryKeyTable::new());
+        let vault = common::vault_with(&table);
+        vault.create_tenant("acme").unwrap();
+        vault.create_tenant("other").unwrap();
+        let at = SealContext { tenant: "acme", customer: &customer, conversation: "c", turn, field };
+        let sealed = vault.seal(&at, &plaintext).unwrap();
+        prop_assert_eq!(vault.open(&at, &sealed).unwrap(), plaintext.clone());
+
+        // Any flipped bit fails.
+        let mut tampered = sealed.clone();
+        let i = flip.0 % tampered.len();
+        tampered[i] ^= 1 << (flip.1 % 8);
+        prop_assert!(vault.open(&at, &tampered).is_err());
+
+        // Swapped associated data fails, uniformly.
+        let swaps = [
+            SealContext { tenant: "other", ..at },
+            SealContext { conversation: "d", ..at },
+            SealContext { turn: turn.wrapping_add(1), ..at },
+            SealContext { field: "turn.audio", ..at },
+        ];
+        for other in swaps {
+            prop_assert!(matches!(vault.open(&other, &sealed), Err(VaultError::Open)));
+        }
+
+        // A wrong key version fails (after a second key version exists for this customer).
+        let mut relabelled = sealed.clone();
+        relabelled[1..5].copy_from_slice(&2u32.to_be_bytes());
+        prop_assert!(matches!(vault.open(&at, &relabelled), Err(VaultError::Open)));
+        vault.shred("acme", &customer).unwrap();
+        let _ = vault.seal(&at, b"new key version 2").unwrap();
+        prop_assert!(vault.open(&at, &relabelled).is_err());
+
+        // A shredded customer's values never open again, in this process or a new one.
+        prop_assert!(matches!(vault.open(&at, &sealed), Err(VaultError::Erased)));
+        prop_assert!(common::vault_with(&table).open(&at, &sealed).is_err());
+    }
+}
