@@ -10,6 +10,7 @@
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 
 use crate::secret::KeyMaterial;
+use crate::table::TenantKeyKind;
 use crate::VaultError;
 
 /// The only sealed format this build writes.
@@ -140,6 +141,25 @@ pub fn context_aad(ctx: &SealContext<'_>) -> Result<Vec<u8>, VaultError> {
     }
     aad.extend_from_slice(&ctx.turn.to_be_bytes());
     push_field(&mut aad, ctx.field.as_bytes())?;
+    Ok(aad)
+}
+
+/// The associated data binding a wrapped tenant key (see `docs/format.md`).
+pub fn tenant_key_aad(tenant: &str, kind: TenantKeyKind, version: u32) -> Result<Vec<u8>, VaultError> {
+    let mut aad = b"callvault.tenant-key.v1\0".to_vec();
+    push_field(&mut aad, tenant.as_bytes())?;
+    push_field(&mut aad, kind.as_str().as_bytes())?;
+    aad.extend_from_slice(&version.to_be_bytes());
+    Ok(aad)
+}
+
+/// The associated data binding a wrapped customer data key (see `docs/format.md`).
+pub fn data_key_aad(tenant: &str, customer: &str, version: u32, wrapped_by: u32) -> Result<Vec<u8>, VaultError> {
+    let mut aad = b"callvault.data-key.v1\0".to_vec();
+    push_field(&mut aad, tenant.as_bytes())?;
+    push_field(&mut aad, customer.as_bytes())?;
+    aad.extend_from_slice(&version.to_be_bytes());
+    aad.extend_from_slice(&wrapped_by.to_be_bytes());
     Ok(aad)
 }
 

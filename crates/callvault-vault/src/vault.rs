@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use crate::ff1::{Ff1, DIGITS};
 use crate::index::{BlindIndex, IndexKey};
 use crate::keystore::RootKeyStore;
-use crate::seal::{context_aad, push_field, AeadKey, SealContext, SealedHeader};
+use crate::seal::{context_aad, data_key_aad, tenant_key_aad, AeadKey, SealContext, SealedHeader};
 use crate::secret::{KeyMaterial, KEY_LEN};
 use crate::table::{DataKeyRecord, DataKeyState, KeyTable, TenantKeyKind, TenantKeyRecord};
 use crate::VaultError;
@@ -423,23 +423,6 @@ fn wrap_data_key(
     })?;
     let aad = data_key_aad(tenant, customer, version, wrapped_by)?;
     wrapping.seal(wrapped_by, &aad, material.expose_secret())
-}
-
-fn tenant_key_aad(tenant: &str, kind: TenantKeyKind, version: u32) -> Result<Vec<u8>, VaultError> {
-    let mut aad = b"callvault.tenant-key.v1\0".to_vec();
-    push_field(&mut aad, tenant.as_bytes())?;
-    push_field(&mut aad, kind.as_str().as_bytes())?;
-    aad.extend_from_slice(&version.to_be_bytes());
-    Ok(aad)
-}
-
-fn data_key_aad(tenant: &str, customer: &str, version: u32, wrapped_by: u32) -> Result<Vec<u8>, VaultError> {
-    let mut aad = b"callvault.data-key.v1\0".to_vec();
-    push_field(&mut aad, tenant.as_bytes())?;
-    push_field(&mut aad, customer.as_bytes())?;
-    aad.extend_from_slice(&version.to_be_bytes());
-    aad.extend_from_slice(&wrapped_by.to_be_bytes());
-    Ok(aad)
 }
 
 /// HKDF-SHA-256 of the tenant index secret with a purpose label.
