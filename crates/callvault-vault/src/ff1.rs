@@ -45,7 +45,9 @@ impl Ff1 {
         sorted.sort_unstable();
         sorted.dedup();
         if sorted.len() != alphabet.len() || alphabet.len() < 2 || alphabet.len() > 65536 {
-            return Err(VaultError::Invalid("FF1 alphabet must have 2 to 65536 distinct characters"));
+            return Err(VaultError::Invalid(
+                "FF1 alphabet must have 2 to 65536 distinct characters",
+            ));
         }
         let radix = alphabet.len() as u32;
         let bad_radix = |_| VaultError::Invalid("FF1 radix");
@@ -68,18 +70,36 @@ impl Ff1 {
 
     /// A card-shaped token for a string of digits. With `keep_last_four`, the last four digits
     /// are kept and bound into the tweak; the rest must still meet the minimum domain.
-    pub fn digits_token(&self, tweak: &[u8], digits: &str, keep_last_four: bool) -> Result<String, VaultError> {
+    pub fn digits_token(
+        &self,
+        tweak: &[u8],
+        digits: &str,
+        keep_last_four: bool,
+    ) -> Result<String, VaultError> {
         self.digits(tweak, digits, keep_last_four, Direction::Encrypt)
     }
 
     /// Reverses [`Ff1::digits_token`].
-    pub fn digits_detokenize(&self, tweak: &[u8], token: &str, keep_last_four: bool) -> Result<String, VaultError> {
+    pub fn digits_detokenize(
+        &self,
+        tweak: &[u8],
+        token: &str,
+        keep_last_four: bool,
+    ) -> Result<String, VaultError> {
         self.digits(tweak, token, keep_last_four, Direction::Decrypt)
     }
 
-    fn digits(&self, tweak: &[u8], digits: &str, keep_last_four: bool, dir: Direction) -> Result<String, VaultError> {
+    fn digits(
+        &self,
+        tweak: &[u8],
+        digits: &str,
+        keep_last_four: bool,
+        dir: Direction,
+    ) -> Result<String, VaultError> {
         if self.alphabet.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(VaultError::Invalid("digit tokens need the digits alphabet and digits only"));
+            return Err(VaultError::Invalid(
+                "digit tokens need the digits alphabet and digits only",
+            ));
         }
         if !keep_last_four {
             return self.apply(tweak, digits, dir);
@@ -102,7 +122,9 @@ impl Ff1 {
             .chars()
             .map(|c| self.alphabet.iter().position(|a| *a == c).map(|i| i as u16))
             .collect::<Option<Vec<u16>>>()
-            .ok_or(VaultError::Invalid("FF1 input has characters outside the alphabet"))?;
+            .ok_or(VaultError::Invalid(
+                "FF1 input has characters outside the alphabet",
+            ))?;
         if numerals.len() > MAX_LEN {
             return Err(VaultError::Invalid("FF1 input too long"));
         }
@@ -153,9 +175,17 @@ mod tests {
         assert_eq!(token.len(), 16);
         assert!(token.ends_with("1111"));
         assert_ne!(token, card);
-        assert_eq!(ff1.digits_detokenize(b"acme/CREDIT_CARD", &token, true).unwrap(), card);
+        assert_eq!(
+            ff1.digits_detokenize(b"acme/CREDIT_CARD", &token, true)
+                .unwrap(),
+            card
+        );
         let full = ff1.digits_token(b"acme/CREDIT_CARD", card, false).unwrap();
-        assert_eq!(ff1.digits_detokenize(b"acme/CREDIT_CARD", &full, false).unwrap(), card);
+        assert_eq!(
+            ff1.digits_detokenize(b"acme/CREDIT_CARD", &full, false)
+                .unwrap(),
+            card
+        );
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl std::fmt::Debug for IndexKey {
 }
 
 /// A blind index value. Equality is constant-time.
-#[derive(Clone, Copy, Hash)]
+#[derive(Clone, Copy)]
 pub struct BlindIndex([u8; BLIND_INDEX_LEN]);
 
 impl BlindIndex {
@@ -73,6 +73,13 @@ impl PartialEq for BlindIndex {
 }
 
 impl Eq for BlindIndex {}
+
+/// Hashing agrees with the constant-time equality: equal bytes hash alike.
+impl std::hash::Hash for BlindIndex {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl std::fmt::Debug for BlindIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

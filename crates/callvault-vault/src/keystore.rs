@@ -126,7 +126,9 @@ impl PassphraseKeyFile {
             source,
         })?;
         if bytes.len() < 5 || &bytes[..4] != MAGIC {
-            return Err(corrupt("it does not start with the callvault key file magic"));
+            return Err(corrupt(
+                "it does not start with the callvault key file magic",
+            ));
         }
         if bytes[4] != KEY_FILE_V1 {
             return Err(VaultError::KeyFileVersion {
@@ -140,7 +142,8 @@ impl PassphraseKeyFile {
         if bytes[5] != KDF_ARGON2ID_13 {
             return Err(corrupt("it names an unknown key derivation function"));
         }
-        let cost = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let cost =
+            |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         let params = KdfParams {
             m_cost: cost(6),
             t_cost: cost(10),
@@ -151,11 +154,13 @@ impl PassphraseKeyFile {
         let salt = &header[HEADER_LEN - SALT_LEN..];
         let kek = derive_kek(passphrase, salt, params)?;
         // A wrong passphrase and a modified file are indistinguishable here: both fail the tag.
-        let root = Zeroizing::new(kek.open(header, sealed).map_err(|_| {
-            VaultError::WrongPassphrase {
-                path: path.to_owned(),
-            }
-        })?);
+        let root =
+            Zeroizing::new(
+                kek.open(header, sealed)
+                    .map_err(|_| VaultError::WrongPassphrase {
+                        path: path.to_owned(),
+                    })?,
+            );
         let root = KeyMaterial::from_slice(&root)?;
         Ok(PassphraseKeyFile {
             path: path.to_owned(),
@@ -192,7 +197,11 @@ impl std::fmt::Debug for PassphraseKeyFile {
     }
 }
 
-fn derive_kek(passphrase: &SecretString, salt: &[u8], params: KdfParams) -> Result<AeadKey, VaultError> {
+fn derive_kek(
+    passphrase: &SecretString,
+    salt: &[u8],
+    params: KdfParams,
+) -> Result<AeadKey, VaultError> {
     let params = Params::new(params.m_cost, params.t_cost, params.p_cost, Some(KEY_LEN))
         .map_err(|_| VaultError::Invalid("Argon2id parameters"))?;
     let mut kek = Zeroizing::new([0u8; KEY_LEN]);
@@ -267,12 +276,16 @@ pub(crate) mod tests {
     fn create_then_open_wraps_the_same_root() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/root.key");
-        let created = PassphraseKeyFile::create(&path, &pass("correct horse battery"), FAST).unwrap();
+        let created =
+            PassphraseKeyFile::create(&path, &pass("correct horse battery"), FAST).unwrap();
         let key = KeyMaterial::generate().unwrap();
         let wrapped = created.wrap(&key, b"tenant").unwrap();
         let opened = PassphraseKeyFile::open(&path, &pass("correct horse battery")).unwrap();
         assert_eq!(opened.unwrap(&wrapped, b"tenant").unwrap(), key);
-        assert!(matches!(opened.unwrap(&wrapped, b"other"), Err(VaultError::Open)));
+        assert!(matches!(
+            opened.unwrap(&wrapped, b"other"),
+            Err(VaultError::Open)
+        ));
         assert_eq!(fs::read(&path).unwrap().len(), KEY_FILE_LEN);
         #[cfg(unix)]
         {
@@ -327,7 +340,10 @@ pub(crate) mod tests {
             match name {
                 "future" => assert!(matches!(err, VaultError::KeyFileVersion { version: 2, .. })),
                 "flipped salt" => assert!(matches!(err, VaultError::WrongPassphrase { .. })),
-                _ => assert!(matches!(err, VaultError::KeyFileCorrupt { .. }), "{name}: {err}"),
+                _ => assert!(
+                    matches!(err, VaultError::KeyFileCorrupt { .. }),
+                    "{name}: {err}"
+                ),
             }
             assert_eq!(fs::read(&p).unwrap(), bytes, "{name} was modified");
         }

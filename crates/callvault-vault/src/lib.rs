@@ -18,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cache;
 pub mod error;
 pub mod ff1;
 pub mod index;
@@ -35,6 +36,8 @@ pub use keystore::{KdfParams, PassphraseKeyFile, RootKeyStore};
 pub use pkcs11::{Pkcs11Config, Pkcs11KeyStore};
 pub use seal::SealContext;
 pub use secret::KeyMaterial;
-pub use table::{DataKeyRecord, DataKeyState, KeyTable, MemoryKeyTable, TenantKeyKind, TenantKeyRecord};
+pub use table::{
+    DataKeyRecord, DataKeyState, KeyTable, MemoryKeyTable, TenantKeyKind, TenantKeyRecord,
+};
 pub use token::{ConversationTokens, Token, TokenId};
 pub use vault::{DataKey, RewrapProgress, Vault, VaultConfig};

@@ -63,6 +63,14 @@ pub struct Pkcs11KeyStore {
 impl Pkcs11KeyStore {
     /// Generates the root key inside the token. Refuses if a key with that label exists.
     pub fn create(config: &Pkcs11Config) -> Result<Pkcs11KeyStore, VaultError> {
+        // Creating token objects is rare and SoftHSM2's file store fails (CKR_GENERAL_ERROR)
+        // under concurrent creation, so creation is serialized within the process; the lookup
+        // and the generation then also cannot race each other here.
+        static CREATING: Mutex<()> = Mutex::new(());
+        let _creating = CREATING.lock().map_err(|_| VaultError::Pkcs11 {
+            operation: "generate root key",
+            detail: "creation lock poisoned".into(),
+        })?;
         let session = login(config)?;
         if find_key(&session, &config.key_label)?.is_some() {
             return Err(VaultError::TokenKeyExists {
@@ -96,10 +104,11 @@ impl Pkcs11KeyStore {
     /// Opens the token and finds the root key.
     pub fn open(config: &Pkcs11Config) -> Result<Pkcs11KeyStore, VaultError> {
         let session = login(config)?;
-        let key = find_key(&session, &config.key_label)?.ok_or_else(|| VaultError::TokenKeyMissing {
-            label: config.token_label.clone(),
-            key_label: config.key_label.clone(),
-        })?;
+        let key =
+            find_key(&session, &config.key_label)?.ok_or_else(|| VaultError::TokenKeyMissing {
+                label: config.token_label.clone(),
+                key_label: config.key_label.clone(),
+            })?;
         Ok(Pkcs11KeyStore {
             token_label: config.token_label.clone(),
             session: Mutex::new(session),
@@ -144,7 +153,8 @@ impl RootKeyStore for Pkcs11KeyStore {
         let mut iv = [0u8; IV_LEN];
         aws_lc_rs::rand::fill(&mut iv).map_err(|_| VaultError::Crypto("random generator"))?;
         let session = self.lock()?;
-        let params = GcmParams::new(&mut iv, aad, ((TAG_LEN * 8) as u64).into()).map_err(|e| ck("GCM parameters", e))?;
+        let params = GcmParams::new(&mut iv, aad, ((TAG_LEN * 8) as u64).into())
+            .map_err(|e| ck("GCM parameters", e))?;
         let sealed = session
             .encrypt(&Mechanism::AesGcm(params), self.key, key.expose_secret())
             .map_err(|e| ck("wrap", e))?;
@@ -162,7 +172,8 @@ impl RootKeyStore for Pkcs11KeyStore {
         let mut iv = [0u8; IV_LEN];
         iv.copy_from_slice(&wrapped[1..1 + IV_LEN]);
         let session = self.lock()?;
-        let params = GcmParams::new(&mut iv, aad, ((TAG_LEN * 8) as u64).into()).map_err(|_| VaultError::Open)?;
+        let params = GcmParams::new(&mut iv, aad, ((TAG_LEN * 8) as u64).into())
+            .map_err(|_| VaultError::Open)?;
         let plain = Zeroizing::new(
             session
                 .decrypt(&Mechanism::AesGcm(params), self.key, &wrapped[1 + IV_LEN..])
@@ -185,39 +196,105 @@ impl std::fmt::Debug for Pkcs11KeyStore {
 }
 
 /// Loads (once per process) and initializes the module, finds the token, logs in.
+///
+/// PKCS#11 login state belongs to the whole process: once one session is logged in, a second
+/// `C_Login` answers "already logged in" whatever PIN it carries. So the first successful PIN
+/// for a token is remembered as a salted digest, and a later login in the same process must
+/// match it (in constant time) to succeed.
 fn login(config: &Pkcs11Config) -> Result<Session, VaultError> {
     let context = context(&config.module)?;
     let slot = find_token(&context, config)?;
-    let session = context.open_rw_session(slot).map_err(|e| ck("open session", e))?;
+    let session = context
+        .open_rw_session(slot)
+        .map_err(|e| ck("open session", e))?;
     let pin = AuthPin::new(config.pin.expose_secret().into());
+    let refused = |reason| VaultError::TokenLogin {
+        label: config.token_label.clone(),
+        reason,
+    };
+    let digest = pin_digest(
+        &config.module,
+        &config.token_label,
+        config.pin.expose_secret(),
+    );
     match session.login(UserType::User, Some(&pin)) {
-        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(session),
-        Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => Err(VaultError::TokenLogin {
-            label: config.token_label.clone(),
-            reason: "the PIN is incorrect",
-        }),
-        Err(CkError::Pkcs11(RvError::PinLocked, _)) => Err(VaultError::TokenLogin {
-            label: config.token_label.clone(),
-            reason: "the user PIN is locked",
-        }),
-        Err(CkError::Pkcs11(RvError::UserPinNotInitialized, _)) => Err(VaultError::TokenLogin {
-            label: config.token_label.clone(),
-            reason: "the token has no user PIN set",
-        }),
+        Ok(()) => {
+            remember_pin(&config.module, &config.token_label, digest)?;
+            Ok(session)
+        }
+        Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+            if known_pin(&config.module, &config.token_label, &digest)? {
+                Ok(session)
+            } else {
+                Err(refused("the PIN is incorrect"))
+            }
+        }
+        Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => Err(refused("the PIN is incorrect")),
+        Err(CkError::Pkcs11(RvError::PinLocked, _)) => Err(refused("the user PIN is locked")),
+        Err(CkError::Pkcs11(RvError::UserPinNotInitialized, _)) => {
+            Err(refused("the token has no user PIN set"))
+        }
         Err(e) => Err(ck("login", e)),
     }
 }
 
-fn context(module: &Path) -> Result<Pkcs11, VaultError> {
-    static CONTEXTS: OnceLock<Mutex<HashMap<PathBuf, Pkcs11>>> = OnceLock::new();
-    let mut contexts = CONTEXTS
-        .get_or_init(|| Mutex::new(HashMap::new()))
+/// The process-wide PKCS#11 state: one initialized context per module, and the digest of the
+/// PIN that logged each token in.
+#[derive(Default)]
+struct Registry {
+    contexts: HashMap<PathBuf, Pkcs11>,
+    pins: HashMap<(PathBuf, String), [u8; 32]>,
+}
+
+fn registry() -> Result<std::sync::MutexGuard<'static, Registry>, VaultError> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(|| Mutex::new(Registry::default()))
         .lock()
         .map_err(|_| VaultError::Pkcs11 {
             operation: "load module",
-            detail: "context registry poisoned".into(),
-        })?;
-    if let Some(context) = contexts.get(module) {
+            detail: "PKCS#11 registry poisoned".into(),
+        })
+}
+
+/// SHA-256 over a per-process random salt, the module, the token and the PIN.
+fn pin_digest(module: &Path, token: &str, pin: &str) -> [u8; 32] {
+    static SALT: OnceLock<[u8; 32]> = OnceLock::new();
+    let salt = SALT.get_or_init(|| {
+        let mut salt = [0u8; 32];
+        // A failed generator leaves zeros: the digest is then unsalted, and still never stored.
+        let _ = aws_lc_rs::rand::fill(&mut salt);
+        salt
+    });
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(salt);
+    ctx.update(module.as_os_str().as_encoded_bytes());
+    ctx.update(&[0]);
+    ctx.update(token.as_bytes());
+    ctx.update(&[0]);
+    ctx.update(pin.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+fn remember_pin(module: &Path, token: &str, digest: [u8; 32]) -> Result<(), VaultError> {
+    registry()?
+        .pins
+        .insert((module.to_owned(), token.to_owned()), digest);
+    Ok(())
+}
+
+fn known_pin(module: &Path, token: &str, digest: &[u8; 32]) -> Result<bool, VaultError> {
+    Ok(registry()?
+        .pins
+        .get(&(module.to_owned(), token.to_owned()))
+        .is_some_and(|known| bool::from(subtle::ConstantTimeEq::ct_eq(&known[..], &digest[..]))))
+}
+
+fn context(module: &Path) -> Result<Pkcs11, VaultError> {
+    let mut registry = registry()?;
+    if let Some(context) = registry.contexts.get(module) {
         return Ok(context.clone());
     }
     let context = Pkcs11::new(module).map_err(|e| VaultError::Pkcs11 {
@@ -228,13 +305,18 @@ fn context(module: &Path) -> Result<Pkcs11, VaultError> {
         Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
         Err(e) => return Err(ck("initialize module", e)),
     }
-    contexts.insert(module.to_owned(), context.clone());
+    registry.contexts.insert(module.to_owned(), context.clone());
     Ok(context)
 }
 
 fn find_token(context: &Pkcs11, config: &Pkcs11Config) -> Result<Slot, VaultError> {
-    for slot in context.get_slots_with_token().map_err(|e| ck("list slots", e))? {
-        let info = context.get_token_info(slot).map_err(|e| ck("token info", e))?;
+    for slot in context
+        .get_slots_with_token()
+        .map_err(|e| ck("list slots", e))?
+    {
+        let info = context
+            .get_token_info(slot)
+            .map_err(|e| ck("token info", e))?;
         if info.label().trim_end() == config.token_label {
             if info.user_pin_locked() {
                 return Err(VaultError::TokenLogin {

@@ -67,20 +67,43 @@ pub trait KeyTable: Send + Sync {
     /// Inserts a record; `Ok(false)` if one with the same tenant, kind and version exists.
     fn insert_tenant_key(&self, record: &TenantKeyRecord) -> Result<bool, VaultError>;
     /// Deletes one wrapping-key version.
-    fn delete_tenant_key(&self, tenant: &str, kind: TenantKeyKind, version: u32) -> Result<(), VaultError>;
+    fn delete_tenant_key(
+        &self,
+        tenant: &str,
+        kind: TenantKeyKind,
+        version: u32,
+    ) -> Result<(), VaultError>;
 
     /// One data key version of a customer (active or destroyed).
-    fn data_key(&self, tenant: &str, customer: &str, version: u32) -> Result<Option<DataKeyRecord>, VaultError>;
+    fn data_key(
+        &self,
+        tenant: &str,
+        customer: &str,
+        version: u32,
+    ) -> Result<Option<DataKeyRecord>, VaultError>;
     /// The customer's highest data key version (active or destroyed).
-    fn latest_data_key(&self, tenant: &str, customer: &str) -> Result<Option<DataKeyRecord>, VaultError>;
+    fn latest_data_key(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<Option<DataKeyRecord>, VaultError>;
     /// Inserts a record; `Ok(false)` if that (tenant, customer, version) exists already.
     fn insert_data_key(&self, record: &DataKeyRecord) -> Result<bool, VaultError>;
     /// Replaces the wrapping of an active key if it is still wrapped by `expected_wrapped_by`
     /// (compare-and-set, so a concurrent rewrap or destruction wins cleanly). `Ok(false)` if not.
-    fn rewrap_data_key(&self, record: &DataKeyRecord, expected_wrapped_by: u32) -> Result<bool, VaultError>;
+    fn rewrap_data_key(
+        &self,
+        record: &DataKeyRecord,
+        expected_wrapped_by: u32,
+    ) -> Result<bool, VaultError>;
     /// Up to `limit` active keys of `tenant` wrapped by a version below `below`, ordered by
     /// (customer, version).
-    fn data_keys_wrapped_below(&self, tenant: &str, below: u32, limit: usize) -> Result<Vec<DataKeyRecord>, VaultError>;
+    fn data_keys_wrapped_below(
+        &self,
+        tenant: &str,
+        below: u32,
+        limit: usize,
+    ) -> Result<Vec<DataKeyRecord>, VaultError>;
     /// How many active keys of `tenant` a wrapping-key version still wraps.
     fn count_wrapped_by(&self, tenant: &str, version: u32) -> Result<u64, VaultError>;
     /// Destroys every data key of a customer: empties `wrapped`, marks it destroyed. Returns
@@ -138,12 +161,24 @@ impl KeyTable for MemoryKeyTable {
         Ok(true)
     }
 
-    fn delete_tenant_key(&self, tenant: &str, kind: TenantKeyKind, version: u32) -> Result<(), VaultError> {
-        self.lock()?.tenant.remove(&(tenant.to_owned(), kind, version));
+    fn delete_tenant_key(
+        &self,
+        tenant: &str,
+        kind: TenantKeyKind,
+        version: u32,
+    ) -> Result<(), VaultError> {
+        self.lock()?
+            .tenant
+            .remove(&(tenant.to_owned(), kind, version));
         Ok(())
     }
 
-    fn data_key(&self, tenant: &str, customer: &str, version: u32) -> Result<Option<DataKeyRecord>, VaultError> {
+    fn data_key(
+        &self,
+        tenant: &str,
+        customer: &str,
+        version: u32,
+    ) -> Result<Option<DataKeyRecord>, VaultError> {
         Ok(self
             .lock()?
             .data
@@ -151,14 +186,27 @@ impl KeyTable for MemoryKeyTable {
             .cloned())
     }
 
-    fn latest_data_key(&self, tenant: &str, customer: &str) -> Result<Option<DataKeyRecord>, VaultError> {
+    fn latest_data_key(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<Option<DataKeyRecord>, VaultError> {
         let start = (tenant.to_owned(), customer.to_owned(), 0);
         let end = (tenant.to_owned(), customer.to_owned(), u32::MAX);
-        Ok(self.lock()?.data.range(start..=end).next_back().map(|(_, r)| r.clone()))
+        Ok(self
+            .lock()?
+            .data
+            .range(start..=end)
+            .next_back()
+            .map(|(_, r)| r.clone()))
     }
 
     fn insert_data_key(&self, record: &DataKeyRecord) -> Result<bool, VaultError> {
-        let key = (record.tenant.clone(), record.customer.clone(), record.version);
+        let key = (
+            record.tenant.clone(),
+            record.customer.clone(),
+            record.version,
+        );
         let mut tables = self.lock()?;
         if tables.data.contains_key(&key) {
             return Ok(false);
@@ -167,12 +215,21 @@ impl KeyTable for MemoryKeyTable {
         Ok(true)
     }
 
-    fn rewrap_data_key(&self, record: &DataKeyRecord, expected_wrapped_by: u32) -> Result<bool, VaultError> {
-        let key = (record.tenant.clone(), record.customer.clone(), record.version);
+    fn rewrap_data_key(
+        &self,
+        record: &DataKeyRecord,
+        expected_wrapped_by: u32,
+    ) -> Result<bool, VaultError> {
+        let key = (
+            record.tenant.clone(),
+            record.customer.clone(),
+            record.version,
+        );
         let mut tables = self.lock()?;
         match tables.data.get_mut(&key) {
             Some(current)
-                if current.state == DataKeyState::Active && current.wrapped_by == expected_wrapped_by =>
+                if current.state == DataKeyState::Active
+                    && current.wrapped_by == expected_wrapped_by =>
             {
                 current.wrapped_by = record.wrapped_by;
                 current.wrapped = record.wrapped.clone();
@@ -182,12 +239,19 @@ impl KeyTable for MemoryKeyTable {
         }
     }
 
-    fn data_keys_wrapped_below(&self, tenant: &str, below: u32, limit: usize) -> Result<Vec<DataKeyRecord>, VaultError> {
+    fn data_keys_wrapped_below(
+        &self,
+        tenant: &str,
+        below: u32,
+        limit: usize,
+    ) -> Result<Vec<DataKeyRecord>, VaultError> {
         Ok(self
             .lock()?
             .data
             .values()
-            .filter(|r| r.tenant == tenant && r.state == DataKeyState::Active && r.wrapped_by < below)
+            .filter(|r| {
+                r.tenant == tenant && r.state == DataKeyState::Active && r.wrapped_by < below
+            })
             .take(limit)
             .cloned()
             .collect())
@@ -198,14 +262,19 @@ impl KeyTable for MemoryKeyTable {
             .lock()?
             .data
             .values()
-            .filter(|r| r.tenant == tenant && r.state == DataKeyState::Active && r.wrapped_by == version)
+            .filter(|r| {
+                r.tenant == tenant && r.state == DataKeyState::Active && r.wrapped_by == version
+            })
             .count() as u64)
     }
 
     fn destroy_data_keys(&self, tenant: &str, customer: &str) -> Result<Vec<u32>, VaultError> {
         let mut destroyed = Vec::new();
         for record in self.lock()?.data.values_mut() {
-            if record.tenant == tenant && record.customer == customer && record.state == DataKeyState::Active {
+            if record.tenant == tenant
+                && record.customer == customer
+                && record.state == DataKeyState::Active
+            {
                 zeroize::Zeroize::zeroize(&mut record.wrapped);
                 record.wrapped = Vec::new();
                 record.state = DataKeyState::Destroyed;

@@ -23,7 +23,11 @@ impl TokenId {
     /// Parses the `tok_…` form.
     pub fn parse(text: &str) -> Option<TokenId> {
         let hex = text.strip_prefix("tok_")?;
-        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        if hex.len() != 32
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
             return None;
         }
         let mut id = [0u8; 16];
@@ -75,7 +79,11 @@ impl ConversationTokens {
 
     /// The token for a value: the existing one if this conversation has seen the value, else a
     /// new one with the next number for its type. The flag says whether it is new.
-    pub fn token_for(&mut self, entity: &str, index: BlindIndex) -> Result<(Token, bool), VaultError> {
+    pub fn token_for(
+        &mut self,
+        entity: &str,
+        index: BlindIndex,
+    ) -> Result<(Token, bool), VaultError> {
         if let Some(token) = self.by_value.get(&(entity.to_owned(), index)) {
             return Ok((token.clone(), false));
         }
@@ -85,13 +93,18 @@ impl ConversationTokens {
             label: format!("{entity}_{n}"),
             id: TokenId::generate()?,
         };
-        self.by_value.insert((entity.to_owned(), index), token.clone());
+        self.by_value
+            .insert((entity.to_owned(), index), token.clone());
         Ok((token, true))
     }
 }
 
 fn label_number(label: &str) -> u32 {
-    label.rsplit('_').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    label
+        .rsplit('_')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -118,6 +131,9 @@ mod tests {
 
         let mut resumed = ConversationTokens::new();
         resumed.restore("CREDIT_CARD", a, t1.clone());
-        assert_eq!(resumed.token_for("CREDIT_CARD", b).unwrap().0.label, "CREDIT_CARD_2");
+        assert_eq!(
+            resumed.token_for("CREDIT_CARD", b).unwrap().0.label,
+            "CREDIT_CARD_2"
+        );
     }
 }

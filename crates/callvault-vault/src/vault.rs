@@ -11,12 +11,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use aws_lc_rs::hkdf;
-use lru::LruCache;
 use zeroize::Zeroizing;
 
+use crate::cache::KeyCache;
 use crate::ff1::{Ff1, DIGITS};
 use crate::index::{BlindIndex, IndexKey};
 use crate::keystore::RootKeyStore;
@@ -62,10 +62,21 @@ impl DataKey {
         self.version
     }
 
+    /// The tenant and customer this key belongs to.
+    pub fn owner(&self) -> (&str, &str) {
+        (&self.tenant, &self.customer)
+    }
+
+    pub(crate) fn is(&self, tenant: &str, customer: &str) -> bool {
+        self.tenant == tenant && self.customer == customer
+    }
+
     /// Seals `plaintext` at `ctx`, which must name this key's tenant and customer.
     pub fn seal(&self, ctx: &SealContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         if ctx.tenant != self.tenant || ctx.customer != self.customer {
-            return Err(VaultError::Invalid("seal context names another tenant or customer"));
+            return Err(VaultError::Invalid(
+                "seal context names another tenant or customer",
+            ));
         }
         self.key.seal(self.version, &context_aad(ctx)?, plaintext)
     }
@@ -99,23 +110,25 @@ struct TenantKeys {
     ff1: Ff1,
 }
 
-type DataKeyId = (String, String, u32);
-
 /// The key hierarchy over a root key store and a key table.
 pub struct Vault {
     root: Arc<dyn RootKeyStore>,
     table: Arc<dyn KeyTable>,
     tenants: RwLock<HashMap<String, Arc<TenantKeys>>>,
-    data_keys: Mutex<LruCache<DataKeyId, Arc<DataKey>>>,
+    cache: KeyCache,
 }
 
 impl Vault {
-    pub fn new(root: Arc<dyn RootKeyStore>, table: Arc<dyn KeyTable>, config: VaultConfig) -> Vault {
+    pub fn new(
+        root: Arc<dyn RootKeyStore>,
+        table: Arc<dyn KeyTable>,
+        config: VaultConfig,
+    ) -> Vault {
         Vault {
             root,
             table,
             tenants: RwLock::new(HashMap::new()),
-            data_keys: Mutex::new(LruCache::new(config.data_key_cache)),
+            cache: KeyCache::new(config.data_key_cache),
         }
     }
 
@@ -143,11 +156,16 @@ impl Vault {
     /// The current data key of a customer for sealing, created on first use (and created anew
     /// after an erasure, with a higher version, so old values stay unreadable).
     pub fn data_key(&self, tenant: &str, customer: &str) -> Result<Arc<DataKey>, VaultError> {
+        if let Some(key) = self.cache.current(tenant, customer)? {
+            return Ok(key);
+        }
         check_id(customer)?;
         let keys = self.tenant(tenant)?;
         if let Some(latest) = self.table.latest_data_key(tenant, customer)? {
             if latest.state == DataKeyState::Active {
-                return self.cached_or_unwrap(latest);
+                let key = self.cached_or_unwrap(latest)?;
+                self.cache.put(&key, true)?;
+                return Ok(key);
             }
             return self.create_data_key(&keys, tenant, customer, latest.version + 1);
         }
@@ -156,7 +174,8 @@ impl Vault {
 
     /// Seals `plaintext` under the customer's current data key.
     pub fn seal(&self, ctx: &SealContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
-        self.data_key(ctx.tenant, ctx.customer)?.seal(ctx, plaintext)
+        self.data_key(ctx.tenant, ctx.customer)?
+            .seal(ctx, plaintext)
     }
 
     /// Opens a sealed value. A destroyed key is [`VaultError::Erased`]; every other failure to
@@ -168,10 +187,14 @@ impl Vault {
     }
 
     /// One specific data key version, for opening.
-    pub fn data_key_version(&self, tenant: &str, customer: &str, version: u32) -> Result<Arc<DataKey>, VaultError> {
-        let id = (tenant.to_owned(), customer.to_owned(), version);
-        if let Some(key) = self.lock_cache()?.get(&id) {
-            return Ok(Arc::clone(key));
+    pub fn data_key_version(
+        &self,
+        tenant: &str,
+        customer: &str,
+        version: u32,
+    ) -> Result<Arc<DataKey>, VaultError> {
+        if let Some(key) = self.cache.version(tenant, customer, version)? {
+            return Ok(key);
         }
         match self.table.data_key(tenant, customer, version)? {
             Some(record) if record.state == DataKeyState::Destroyed => Err(VaultError::Erased),
@@ -183,11 +206,12 @@ impl Vault {
     /// Destroys every data key of a customer (crypto-shredding). Returns the versions destroyed.
     pub fn shred(&self, tenant: &str, customer: &str) -> Result<Vec<u32>, VaultError> {
         let destroyed = self.table.destroy_data_keys(tenant, customer)?;
-        let mut cache = self.lock_cache()?;
-        for version in &destroyed {
-            cache.pop(&(tenant.to_owned(), customer.to_owned(), *version));
-        }
-        tracing::info!(tenant, n_keys = destroyed.len(), "customer data keys destroyed");
+        self.cache.evict(tenant, customer, &destroyed)?;
+        tracing::info!(
+            tenant,
+            n_keys = destroyed.len(),
+            "customer data keys destroyed"
+        );
         Ok(destroyed)
     }
 
@@ -217,7 +241,14 @@ impl Vault {
             let material = self.unwrap_data_key(&keys, &record)?;
             let new = DataKeyRecord {
                 wrapped_by: current,
-                wrapped: wrap_data_key(&keys, tenant, &record.customer, record.version, current, &material)?,
+                wrapped: wrap_data_key(
+                    &keys,
+                    tenant,
+                    &record.customer,
+                    record.version,
+                    current,
+                    &material,
+                )?,
                 ..record.clone()
             };
             if self.table.rewrap_data_key(&new, record.wrapped_by)? {
@@ -228,7 +259,10 @@ impl Vault {
         for version in keys.wrapping.keys().filter(|v| **v < current) {
             remaining += self.table.count_wrapped_by(tenant, *version)?;
         }
-        Ok(RewrapProgress { rewrapped, remaining })
+        Ok(RewrapProgress {
+            rewrapped,
+            remaining,
+        })
     }
 
     /// Deletes wrapping-key versions older than the current one that wrap no active data key.
@@ -238,7 +272,8 @@ impl Vault {
         let mut retired = Vec::new();
         for version in keys.wrapping.keys().copied().filter(|v| *v < keys.current) {
             if self.table.count_wrapped_by(tenant, version)? == 0 {
-                self.table.delete_tenant_key(tenant, TenantKeyKind::Wrapping, version)?;
+                self.table
+                    .delete_tenant_key(tenant, TenantKeyKind::Wrapping, version)?;
                 retired.push(version);
             }
         }
@@ -256,19 +291,40 @@ impl Vault {
     }
 
     /// The blind index of a normalized value of an entity type.
-    pub fn blind_index(&self, tenant: &str, entity: &str, normalized: &[u8]) -> Result<BlindIndex, VaultError> {
+    pub fn blind_index(
+        &self,
+        tenant: &str,
+        entity: &str,
+        normalized: &[u8],
+    ) -> Result<BlindIndex, VaultError> {
         Ok(self.tenant(tenant)?.index.compute(entity, normalized))
     }
 
     /// A format-preserving token for a digit string (FF1 under the tenant's token key, the entity
     /// type in the tweak), optionally keeping the last four digits.
-    pub fn digits_token(&self, tenant: &str, entity: &str, digits: &str, keep_last_four: bool) -> Result<String, VaultError> {
-        self.tenant(tenant)?.ff1.digits_token(entity.as_bytes(), digits, keep_last_four)
+    pub fn digits_token(
+        &self,
+        tenant: &str,
+        entity: &str,
+        digits: &str,
+        keep_last_four: bool,
+    ) -> Result<String, VaultError> {
+        self.tenant(tenant)?
+            .ff1
+            .digits_token(entity.as_bytes(), digits, keep_last_four)
     }
 
     /// Reverses [`Vault::digits_token`].
-    pub fn digits_detokenize(&self, tenant: &str, entity: &str, token: &str, keep_last_four: bool) -> Result<String, VaultError> {
-        self.tenant(tenant)?.ff1.digits_detokenize(entity.as_bytes(), token, keep_last_four)
+    pub fn digits_detokenize(
+        &self,
+        tenant: &str,
+        entity: &str,
+        token: &str,
+        keep_last_four: bool,
+    ) -> Result<String, VaultError> {
+        self.tenant(tenant)?
+            .ff1
+            .digits_detokenize(entity.as_bytes(), token, keep_last_four)
     }
 
     /// Where the root key lives, for logs.
@@ -301,11 +357,18 @@ impl Vault {
                 TenantKeyKind::Index => index_secret = Some(material),
             }
         }
-        let (Some(index_secret), Some(current)) = (index_secret, wrapping.keys().next_back().copied()) else {
-            return Err(VaultError::Table(format!("tenant {tenant:?} is missing a key kind")));
+        let (Some(index_secret), Some(current)) =
+            (index_secret, wrapping.keys().next_back().copied())
+        else {
+            return Err(VaultError::Table(format!(
+                "tenant {tenant:?} is missing a key kind"
+            )));
         };
         let index = IndexKey::new(&derive(&index_secret, b"callvault blind index v1")?);
-        let ff1 = Ff1::new(derive(&index_secret, b"callvault ff1 token v1")?.expose_secret(), DIGITS)?;
+        let ff1 = Ff1::new(
+            derive(&index_secret, b"callvault ff1 token v1")?.expose_secret(),
+            DIGITS,
+        )?;
         let keys = Arc::new(TenantKeys {
             current,
             wrapping,
@@ -319,9 +382,16 @@ impl Vault {
         Ok(keys)
     }
 
-    fn new_tenant_key(&self, tenant: &str, kind: TenantKeyKind, version: u32) -> Result<TenantKeyRecord, VaultError> {
+    fn new_tenant_key(
+        &self,
+        tenant: &str,
+        kind: TenantKeyKind,
+        version: u32,
+    ) -> Result<TenantKeyRecord, VaultError> {
         let material = KeyMaterial::generate()?;
-        let wrapped = self.root.wrap(&material, &tenant_key_aad(tenant, kind, version)?)?;
+        let wrapped = self
+            .root
+            .wrap(&material, &tenant_key_aad(tenant, kind, version)?)?;
         Ok(TenantKeyRecord {
             tenant: tenant.to_owned(),
             kind,
@@ -330,7 +400,13 @@ impl Vault {
         })
     }
 
-    fn create_data_key(&self, keys: &TenantKeys, tenant: &str, customer: &str, version: u32) -> Result<Arc<DataKey>, VaultError> {
+    fn create_data_key(
+        &self,
+        keys: &TenantKeys,
+        tenant: &str,
+        customer: &str,
+        version: u32,
+    ) -> Result<Arc<DataKey>, VaultError> {
         let material = KeyMaterial::generate()?;
         let record = DataKeyRecord {
             tenant: tenant.to_owned(),
@@ -350,15 +426,16 @@ impl Vault {
             version,
             key: AeadKey::new(&material)?,
         });
-        self.lock_cache()?
-            .put((tenant.to_owned(), customer.to_owned(), version), Arc::clone(&key));
+        self.cache.put(&key, true)?;
         Ok(key)
     }
 
     fn cached_or_unwrap(&self, record: DataKeyRecord) -> Result<Arc<DataKey>, VaultError> {
-        let id = (record.tenant.clone(), record.customer.clone(), record.version);
-        if let Some(key) = self.lock_cache()?.get(&id) {
-            return Ok(Arc::clone(key));
+        if let Some(key) = self
+            .cache
+            .version(&record.tenant, &record.customer, record.version)?
+        {
+            return Ok(key);
         }
         let mut keys = self.tenant(&record.tenant)?;
         if !keys.wrapping.contains_key(&record.wrapped_by) {
@@ -371,30 +448,35 @@ impl Vault {
             version: record.version,
             key: AeadKey::new(&material)?,
         });
-        self.lock_cache()?.put(id, Arc::clone(&key));
+        self.cache.put(&key, false)?;
         Ok(key)
     }
 
-    fn unwrap_data_key(&self, keys: &TenantKeys, record: &DataKeyRecord) -> Result<KeyMaterial, VaultError> {
-        let wrapping = keys
-            .wrapping
-            .get(&record.wrapped_by)
-            .ok_or_else(|| VaultError::UnknownKeyVersion {
-                tenant: record.tenant.clone(),
-                version: record.wrapped_by,
-            })?;
-        let aad = data_key_aad(&record.tenant, &record.customer, record.version, record.wrapped_by)?;
+    fn unwrap_data_key(
+        &self,
+        keys: &TenantKeys,
+        record: &DataKeyRecord,
+    ) -> Result<KeyMaterial, VaultError> {
+        let wrapping =
+            keys.wrapping
+                .get(&record.wrapped_by)
+                .ok_or_else(|| VaultError::UnknownKeyVersion {
+                    tenant: record.tenant.clone(),
+                    version: record.wrapped_by,
+                })?;
+        let aad = data_key_aad(
+            &record.tenant,
+            &record.customer,
+            record.version,
+            record.wrapped_by,
+        )?;
         let bytes = Zeroizing::new(wrapping.open(&aad, &record.wrapped)?);
         KeyMaterial::from_slice(&bytes)
     }
 
-    fn lock_cache(&self) -> Result<std::sync::MutexGuard<'_, LruCache<DataKeyId, Arc<DataKey>>>, VaultError> {
-        self.data_keys
-            .lock()
-            .map_err(|_| VaultError::Table("data key cache poisoned".into()))
-    }
-
-    fn read_tenants(&self) -> Result<std::sync::RwLockReadGuard<'_, HashMap<String, Arc<TenantKeys>>>, VaultError> {
+    fn read_tenants(
+        &self,
+    ) -> Result<std::sync::RwLockReadGuard<'_, HashMap<String, Arc<TenantKeys>>>, VaultError> {
         self.tenants
             .read()
             .map_err(|_| VaultError::Table("tenant key cache poisoned".into()))
@@ -417,10 +499,13 @@ fn wrap_data_key(
     wrapped_by: u32,
     material: &KeyMaterial,
 ) -> Result<Vec<u8>, VaultError> {
-    let wrapping = keys.wrapping.get(&wrapped_by).ok_or_else(|| VaultError::UnknownKeyVersion {
-        tenant: tenant.to_owned(),
-        version: wrapped_by,
-    })?;
+    let wrapping = keys
+        .wrapping
+        .get(&wrapped_by)
+        .ok_or_else(|| VaultError::UnknownKeyVersion {
+            tenant: tenant.to_owned(),
+            version: wrapped_by,
+        })?;
     let aad = data_key_aad(tenant, customer, version, wrapped_by)?;
     wrapping.seal(wrapped_by, &aad, material.expose_secret())
 }

@@ -37,11 +37,24 @@ fn token() -> &'static PathBuf {
         // thread reads the environment.
         std::env::set_var("SOFTHSM2_CONF", &conf);
         let out = Command::new("softhsm2-util")
-            .args(["--init-token", "--free", "--label", TOKEN, "--so-pin", "27182818", "--pin", PIN])
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                TOKEN,
+                "--so-pin",
+                "27182818",
+                "--pin",
+                PIN,
+            ])
             .env("SOFTHSM2_CONF", &conf)
             .output()
             .expect("softhsm2-util not found: install Debian's softhsm2 (.ci/run does)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dir
     })
 }
@@ -59,19 +72,34 @@ fn config(token_label: &str, pin: &str, key_label: &str) -> Pkcs11Config {
 #[test]
 fn root_key_lives_in_the_token() {
     let created = Pkcs11KeyStore::create(&config(TOKEN, PIN, "root-a")).unwrap();
-    assert!(created.key_is_protected().unwrap(), "root key must be sensitive and never extractable");
+    assert!(
+        created.key_is_protected().unwrap(),
+        "root key must be sensitive and never extractable"
+    );
     let tenant_key = KeyMaterial::generate().unwrap();
     let wrapped = created.wrap(&tenant_key, b"tenant acme v1").unwrap();
     assert!(!wrapped.windows(32).any(|w| w == tenant_key.expose_secret()));
-    assert_eq!(created.unwrap(&wrapped, b"tenant acme v1").unwrap(), tenant_key);
-    assert!(matches!(created.unwrap(&wrapped, b"tenant acme v2"), Err(VaultError::Open)));
+    assert_eq!(
+        created.unwrap(&wrapped, b"tenant acme v1").unwrap(),
+        tenant_key
+    );
+    assert!(matches!(
+        created.unwrap(&wrapped, b"tenant acme v2"),
+        Err(VaultError::Open)
+    ));
     let mut flipped = wrapped.clone();
     flipped[20] ^= 1;
-    assert!(matches!(created.unwrap(&flipped, b"tenant acme v1"), Err(VaultError::Open)));
+    assert!(matches!(
+        created.unwrap(&flipped, b"tenant acme v1"),
+        Err(VaultError::Open)
+    ));
 
     // Another handle on the same token finds the same key by label.
     let reopened = Pkcs11KeyStore::open(&config(TOKEN, PIN, "root-a")).unwrap();
-    assert_eq!(reopened.unwrap(&wrapped, b"tenant acme v1").unwrap(), tenant_key);
+    assert_eq!(
+        reopened.unwrap(&wrapped, b"tenant acme v1").unwrap(),
+        tenant_key
+    );
     assert!(matches!(
         Pkcs11KeyStore::create(&config(TOKEN, PIN, "root-a")),
         Err(VaultError::TokenKeyExists { .. })
@@ -80,7 +108,8 @@ fn root_key_lives_in_the_token() {
 
 #[test]
 fn vault_over_the_token_survives_a_restart() {
-    let root: Arc<dyn RootKeyStore> = Arc::new(Pkcs11KeyStore::create(&config(TOKEN, PIN, DEFAULT_KEY_LABEL)).unwrap());
+    let root: Arc<dyn RootKeyStore> =
+        Arc::new(Pkcs11KeyStore::create(&config(TOKEN, PIN, DEFAULT_KEY_LABEL)).unwrap());
     let table = Arc::new(MemoryKeyTable::new());
     let as_table: Arc<dyn KeyTable> = table.clone();
     let vault = Vault::new(root, as_table.clone(), VaultConfig::default());
@@ -94,7 +123,8 @@ fn vault_over_the_token_survives_a_restart() {
     };
     let sealed = vault.seal(&at, b"sort code 12-34-56").unwrap();
     drop(vault);
-    let root: Arc<dyn RootKeyStore> = Arc::new(Pkcs11KeyStore::open(&config(TOKEN, PIN, DEFAULT_KEY_LABEL)).unwrap());
+    let root: Arc<dyn RootKeyStore> =
+        Arc::new(Pkcs11KeyStore::open(&config(TOKEN, PIN, DEFAULT_KEY_LABEL)).unwrap());
     let restarted = Vault::new(root, as_table, VaultConfig::default());
     assert_eq!(restarted.open(&at, &sealed).unwrap(), b"sort code 12-34-56");
 }
@@ -102,17 +132,34 @@ fn vault_over_the_token_survives_a_restart() {
 #[test]
 fn missing_or_locked_tokens_get_specific_errors() {
     let wrong_pin = Pkcs11KeyStore::open(&config(TOKEN, "00000000", "root-a"));
-    assert!(matches!(wrong_pin, Err(VaultError::TokenLogin { .. })), "{wrong_pin:?}");
+    assert!(
+        matches!(wrong_pin, Err(VaultError::TokenLogin { .. })),
+        "{wrong_pin:?}"
+    );
     let missing = Pkcs11KeyStore::open(&config("no-such-token", PIN, "root-a"));
-    assert!(matches!(missing, Err(VaultError::TokenNotFound { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(VaultError::TokenNotFound { .. })),
+        "{missing:?}"
+    );
     let no_key = Pkcs11KeyStore::open(&config(TOKEN, PIN, "never-created"));
-    assert!(matches!(no_key, Err(VaultError::TokenKeyMissing { .. })), "{no_key:?}");
+    assert!(
+        matches!(no_key, Err(VaultError::TokenKeyMissing { .. })),
+        "{no_key:?}"
+    );
     let no_module = Pkcs11KeyStore::open(&Pkcs11Config {
         module: PathBuf::from("/nonexistent/libpkcs11.so"),
         ..config(TOKEN, PIN, "root-a")
     });
-    assert!(matches!(no_module, Err(VaultError::Pkcs11 { .. })), "{no_module:?}");
-    for err in [wrong_pin.unwrap_err(), missing.unwrap_err(), no_key.unwrap_err(), no_module.unwrap_err()] {
+    assert!(
+        matches!(no_module, Err(VaultError::Pkcs11 { .. })),
+        "{no_module:?}"
+    );
+    for err in [
+        wrong_pin.unwrap_err(),
+        missing.unwrap_err(),
+        no_key.unwrap_err(),
+        no_module.unwrap_err(),
+    ] {
         let text = format!("{err} {err:?}");
         assert!(!text.contains(PIN), "{text}");
     }

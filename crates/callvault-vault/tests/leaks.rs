@@ -15,8 +15,8 @@ use callvault_vault::ff1::{Ff1, DIGITS};
 use callvault_vault::index::IndexKey;
 use callvault_vault::seal::{data_key_aad, tenant_key_aad, AeadKey};
 use callvault_vault::{
-    KdfParams, KeyMaterial, KeyTable, MemoryKeyTable, PassphraseKeyFile, Pkcs11Config, Pkcs11KeyStore,
-    RootKeyStore, SealContext, TenantKeyKind, VaultError,
+    KdfParams, KeyMaterial, KeyTable, MemoryKeyTable, PassphraseKeyFile, Pkcs11Config,
+    Pkcs11KeyStore, RootKeyStore, SealContext, TenantKeyKind, VaultError,
 };
 use secrecy::SecretString;
 
@@ -75,36 +75,93 @@ fn no_key_passphrase_or_plaintext_in_errors_debug_or_logs() {
     let mut tampered = sealed.clone();
     tampered[30] ^= 1;
     err("tampered", vault.open(&at("alice"), &tampered).unwrap_err());
-    err("wrong context", vault.open(&at("bob"), &sealed).unwrap_err());
+    err(
+        "wrong context",
+        vault.open(&at("bob"), &sealed).unwrap_err(),
+    );
     let mut future = sealed.clone();
     future[0] = 9;
-    err("unknown format", callvault_vault::seal::SealedHeader::parse(&future).unwrap_err());
-    err("unknown tenant", vault.seal(&SealContext { tenant: "nope", ..at("alice") }, b"x").unwrap_err());
+    err(
+        "unknown format",
+        callvault_vault::seal::SealedHeader::parse(&future).unwrap_err(),
+    );
+    err(
+        "unknown tenant",
+        vault
+            .seal(
+                &SealContext {
+                    tenant: "nope",
+                    ..at("alice")
+                },
+                b"x",
+            )
+            .unwrap_err(),
+    );
     err("tenant exists", vault.create_tenant("acme").unwrap_err());
     let long = "x".repeat(300);
     err("long id", vault.seal(&at(&long), b"x").unwrap_err());
-    err("ff1 domain", vault.digits_token("acme", "CREDIT_CARD", "12345", false).unwrap_err());
-    err("ff1 alphabet", vault.digits_token("acme", "CREDIT_CARD", "4111-1111", false).unwrap_err());
+    err(
+        "ff1 domain",
+        vault
+            .digits_token("acme", "CREDIT_CARD", "12345", false)
+            .unwrap_err(),
+    );
+    err(
+        "ff1 alphabet",
+        vault
+            .digits_token("acme", "CREDIT_CARD", "4111-1111", false)
+            .unwrap_err(),
+    );
     vault.shred("acme", "alice").unwrap();
     err("erased", vault.open(&at("alice"), &sealed).unwrap_err());
-    err("short", vault.open(&at("bob"), &sealed_b[..10]).unwrap_err());
+    err(
+        "short",
+        vault.open(&at("bob"), &sealed_b[..10]).unwrap_err(),
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("root.key");
     let pass = SecretString::from(PASSPHRASE.to_owned());
-    let fast = KdfParams { m_cost: 8 * 1024, t_cost: 1, p_cost: 1 };
+    let fast = KdfParams {
+        m_cost: 8 * 1024,
+        t_cost: 1,
+        p_cost: 1,
+    };
     let file = PassphraseKeyFile::create(&path, &pass, fast).unwrap();
-    record("key file debug", format!("{file:?} {file:#?} {}", file.describe()));
-    err("exists", PassphraseKeyFile::create(&path, &pass, fast).unwrap_err());
-    err("wrong passphrase", PassphraseKeyFile::open(&path, &SecretString::from("nope".to_owned())).unwrap_err());
-    err("weak", PassphraseKeyFile::create(&dir.path().join("w"), &SecretString::from("short".to_owned()), fast).unwrap_err());
+    record(
+        "key file debug",
+        format!("{file:?} {file:#?} {}", file.describe()),
+    );
+    err(
+        "exists",
+        PassphraseKeyFile::create(&path, &pass, fast).unwrap_err(),
+    );
+    err(
+        "wrong passphrase",
+        PassphraseKeyFile::open(&path, &SecretString::from("nope".to_owned())).unwrap_err(),
+    );
+    err(
+        "weak",
+        PassphraseKeyFile::create(
+            &dir.path().join("w"),
+            &SecretString::from("short".to_owned()),
+            fast,
+        )
+        .unwrap_err(),
+    );
     let bytes = std::fs::read(&path).unwrap();
-    for (name, damaged) in [("truncated", bytes[..50].to_vec()), ("version", [&bytes[..4], &[7], &bytes[5..]].concat())] {
+    for (name, damaged) in [
+        ("truncated", bytes[..50].to_vec()),
+        ("version", [&bytes[..4], &[7], &bytes[5..]].concat()),
+    ] {
         let p = dir.path().join(name);
         std::fs::write(&p, damaged).unwrap();
         err(name, PassphraseKeyFile::open(&p, &pass).unwrap_err());
     }
-    err("io", PassphraseKeyFile::open(&dir.path().join("missing"), &pass).unwrap_err());
+    err(
+        "io",
+        PassphraseKeyFile::open(&dir.path().join("missing"), &pass).unwrap_err(),
+    );
     let pkcs11 = Pkcs11Config {
         module: PathBuf::from("/nonexistent/libpkcs11.so"),
         token_label: "t".into(),
@@ -118,23 +175,48 @@ fn no_key_passphrase_or_plaintext_in_errors_debug_or_logs() {
     let mut secrets: Vec<Vec<u8>> = vec![root.bytes.to_vec()];
     let mut wrapping = None;
     for r in table.tenant_keys("acme").unwrap() {
-        let key = root.unwrap(&r.wrapped, &tenant_key_aad("acme", r.kind, r.version).unwrap()).unwrap();
+        let key = root
+            .unwrap(
+                &r.wrapped,
+                &tenant_key_aad("acme", r.kind, r.version).unwrap(),
+            )
+            .unwrap();
         secrets.push(key.expose_secret().to_vec());
         if r.kind == TenantKeyKind::Wrapping {
             wrapping = Some(AeadKey::new(&key).unwrap());
         }
-        record("material debug", format!("{key:?} {:?} {:?}", AeadKey::new(&key).unwrap(), IndexKey::new(&key)));
-        record("ff1 debug", format!("{:?}", Ff1::new(key.expose_secret(), DIGITS).unwrap()));
+        record(
+            "material debug",
+            format!(
+                "{key:?} {:?} {:?}",
+                AeadKey::new(&key).unwrap(),
+                IndexKey::new(&key)
+            ),
+        );
+        record(
+            "ff1 debug",
+            format!("{:?}", Ff1::new(key.expose_secret(), DIGITS).unwrap()),
+        );
     }
     let wrapping = wrapping.unwrap();
     let bob = table.latest_data_key("acme", "bob").unwrap().unwrap();
     let aad = data_key_aad("acme", "bob", bob.version, bob.wrapped_by).unwrap();
     secrets.push(wrapping.open(&aad, &bob.wrapped).unwrap());
-    record("vault debug", format!("{vault:?} {:?} {:#?}", vault.data_key("acme", "bob").unwrap(), KeyMaterial::generate().unwrap()));
+    record(
+        "vault debug",
+        format!(
+            "{vault:?} {:?} {:#?}",
+            vault.data_key("acme", "bob").unwrap(),
+            KeyMaterial::generate().unwrap()
+        ),
+    );
     assert_eq!(secrets.len(), 4, "root, wrapping, index, one data key");
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("tenant keys created"), "logging was not captured");
+    assert!(
+        logs.contains("tenant keys created"),
+        "logging was not captured"
+    );
     let everything = format!("{}\n{logs}", out.borrow());
     for secret in &secrets {
         let hex = hex::encode(secret);
@@ -150,7 +232,10 @@ fn no_key_passphrase_or_plaintext_in_errors_debug_or_logs() {
             hex[..16].to_owned(),
         ];
         for form in forms {
-            assert!(!everything.contains(&form), "key material found in output: {form}");
+            assert!(
+                !everything.contains(&form),
+                "key material found in output: {form}"
+            );
         }
     }
     for plain in PLAINTEXTS.iter().copied().chain([PASSPHRASE]) {

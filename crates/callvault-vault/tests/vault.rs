@@ -25,16 +25,34 @@ fn tenants_and_customers_are_isolated() {
     let vault = common::vault_with(&table);
     vault.create_tenant("acme").unwrap();
     vault.create_tenant("globex").unwrap();
-    assert!(matches!(vault.create_tenant("acme"), Err(VaultError::TenantExists(_))));
+    assert!(matches!(
+        vault.create_tenant("acme"),
+        Err(VaultError::TenantExists(_))
+    ));
 
-    let sealed = vault.seal(&ctx("acme", "alice", 1), b"4111111111111111").unwrap();
-    assert_eq!(vault.open(&ctx("acme", "alice", 1), &sealed).unwrap(), b"4111111111111111");
+    let sealed = vault
+        .seal(&ctx("acme", "alice", 1), b"4111111111111111")
+        .unwrap();
+    assert_eq!(
+        vault.open(&ctx("acme", "alice", 1), &sealed).unwrap(),
+        b"4111111111111111"
+    );
     // Same customer id in another tenant, another customer, another turn: all the uniform error.
-    for other in [ctx("globex", "alice", 1), ctx("acme", "bob", 1), ctx("acme", "alice", 2)] {
+    for other in [
+        ctx("globex", "alice", 1),
+        ctx("acme", "bob", 1),
+        ctx("acme", "alice", 2),
+    ] {
         vault.seal(&SealContext { turn: 9, ..other }, b"x").unwrap();
-        assert!(matches!(vault.open(&other, &sealed), Err(VaultError::Open)), "{other:?}");
+        assert!(
+            matches!(vault.open(&other, &sealed), Err(VaultError::Open)),
+            "{other:?}"
+        );
     }
-    assert!(matches!(vault.seal(&ctx("initech", "alice", 1), b"x"), Err(VaultError::UnknownTenant(_))));
+    assert!(matches!(
+        vault.seal(&ctx("initech", "alice", 1), b"x"),
+        Err(VaultError::UnknownTenant(_))
+    ));
     // A data key refuses a context naming another customer.
     let key = vault.data_key("acme", "alice").unwrap();
     assert!(key.seal(&ctx("acme", "bob", 1), b"x").is_err());
@@ -54,8 +72,19 @@ fn rotation_rewraps_in_resumable_batches_and_retires_old_versions() {
     assert_eq!(vault.rotate("acme").unwrap(), 2);
     // New customers use version 2 at once.
     vault.seal(&ctx("acme", "newcomer", 0), b"n").unwrap();
-    assert_eq!(table.latest_data_key("acme", "newcomer").unwrap().unwrap().wrapped_by, 2);
-    assert_eq!(vault.retire_unused("acme").unwrap(), Vec::<u32>::new(), "v1 still in use");
+    assert_eq!(
+        table
+            .latest_data_key("acme", "newcomer")
+            .unwrap()
+            .unwrap()
+            .wrapped_by,
+        2
+    );
+    assert_eq!(
+        vault.retire_unused("acme").unwrap(),
+        Vec::<u32>::new(),
+        "v1 still in use"
+    );
 
     // One batch, then the process "dies"; a new process continues from the table alone.
     let first = vault.rewrap("acme", 15).unwrap();
@@ -63,7 +92,10 @@ fn rotation_rewraps_in_resumable_batches_and_retires_old_versions() {
     drop(vault);
     let vault = common::vault_with(&table);
     for (i, c) in customers.iter().enumerate() {
-        assert_eq!(vault.open(&ctx("acme", c, i as u64), &sealed[i]).unwrap(), c.as_bytes());
+        assert_eq!(
+            vault.open(&ctx("acme", c, i as u64), &sealed[i]).unwrap(),
+            c.as_bytes()
+        );
     }
     let mut progress = vault.rewrap("acme", 10).unwrap();
     while progress.remaining > 0 {
@@ -76,10 +108,16 @@ fn rotation_rewraps_in_resumable_batches_and_retires_old_versions() {
     // A cold process over the rotated table opens everything, with version 1 gone.
     let cold = common::vault_with(&table);
     for (i, c) in customers.iter().enumerate() {
-        assert_eq!(cold.open(&ctx("acme", c, i as u64), &sealed[i]).unwrap(), c.as_bytes());
+        assert_eq!(
+            cold.open(&ctx("acme", c, i as u64), &sealed[i]).unwrap(),
+            c.as_bytes()
+        );
     }
-    assert!(table.tenant_keys("acme").unwrap().iter().all(|r| r.version != 1
-        || r.kind == callvault_vault::TenantKeyKind::Index));
+    assert!(table
+        .tenant_keys("acme")
+        .unwrap()
+        .iter()
+        .all(|r| r.version != 1 || r.kind == callvault_vault::TenantKeyKind::Index));
 }
 
 #[test]
@@ -88,7 +126,11 @@ fn shredding_makes_every_copy_unreadable_and_survives_restarts() {
     let vault = common::vault_with(&table);
     vault.create_tenant("acme").unwrap();
     let alice: Vec<Vec<u8>> = (0..5)
-        .map(|t| vault.seal(&ctx("acme", "alice", t), b"alice's card").unwrap())
+        .map(|t| {
+            vault
+                .seal(&ctx("acme", "alice", t), b"alice's card")
+                .unwrap()
+        })
         .collect();
     let bob = vault.seal(&ctx("acme", "bob", 0), b"bob's card").unwrap();
     // A backup of the data (sealed values) taken before the erasure.
@@ -96,11 +138,20 @@ fn shredding_makes_every_copy_unreadable_and_survives_restarts() {
 
     assert_eq!(vault.shred("acme", "alice").unwrap(), vec![1]);
     for (t, value) in backup.iter().enumerate() {
-        assert!(matches!(vault.open(&ctx("acme", "alice", t as u64), value), Err(VaultError::Erased)));
+        assert!(matches!(
+            vault.open(&ctx("acme", "alice", t as u64), value),
+            Err(VaultError::Erased)
+        ));
     }
     let restarted = common::vault_with(&table);
-    assert!(matches!(restarted.open(&ctx("acme", "alice", 0), &backup[0]), Err(VaultError::Erased)));
-    assert_eq!(restarted.open(&ctx("acme", "bob", 0), &bob).unwrap(), b"bob's card");
+    assert!(matches!(
+        restarted.open(&ctx("acme", "alice", 0), &backup[0]),
+        Err(VaultError::Erased)
+    ));
+    assert_eq!(
+        restarted.open(&ctx("acme", "bob", 0), &bob).unwrap(),
+        b"bob's card"
+    );
     // The key table keeps a tombstone with no key bytes.
     let rows = table.snapshot_data_keys().unwrap();
     let row = rows.iter().find(|r| r.customer == "alice").unwrap();
@@ -108,8 +159,14 @@ fn shredding_makes_every_copy_unreadable_and_survives_restarts() {
 
     // New data for the same customer gets a new key version; the old values stay erased.
     let fresh = restarted.seal(&ctx("acme", "alice", 10), b"new").unwrap();
-    assert_eq!(restarted.open(&ctx("acme", "alice", 10), &fresh).unwrap(), b"new");
-    assert!(matches!(restarted.open(&ctx("acme", "alice", 0), &backup[0]), Err(VaultError::Erased)));
+    assert_eq!(
+        restarted.open(&ctx("acme", "alice", 10), &fresh).unwrap(),
+        b"new"
+    );
+    assert!(matches!(
+        restarted.open(&ctx("acme", "alice", 0), &backup[0]),
+        Err(VaultError::Erased)
+    ));
 }
 
 #[test]
@@ -120,17 +177,35 @@ fn written_and_spoken_forms_share_a_blind_index() {
     vault.create_tenant("globex").unwrap();
     let index_of = |tenant: &str, text: &str| {
         let findings = callvault_detect::detect(text);
-        let f = findings.first().unwrap_or_else(|| panic!("nothing found in {text:?}"));
+        let f = findings
+            .first()
+            .unwrap_or_else(|| panic!("nothing found in {text:?}"));
         vault
-            .blind_index(tenant, f.entity.as_str(), f.value.expose_secret().as_bytes())
+            .blind_index(
+                tenant,
+                f.entity.as_str(),
+                f.value.expose_secret().as_bytes(),
+            )
             .unwrap()
     };
     let written = index_of("acme", "my card number is 4111 1111 1111 1111");
-    let spoken = index_of("acme", "my card number is four one one one one one one one one one one one one one one one");
+    let spoken = index_of(
+        "acme",
+        "my card number is four one one one one one one one one one one one one one one one",
+    );
     assert_eq!(written, spoken);
-    assert_ne!(written, index_of("globex", "my card number is 4111 1111 1111 1111"));
+    assert_ne!(
+        written,
+        index_of("globex", "my card number is 4111 1111 1111 1111")
+    );
     let phone = index_of("acme", "call me at (415) 555-0123");
-    assert_eq!(phone, index_of("acme", "call me at four one five five five five oh one two three"));
+    assert_eq!(
+        phone,
+        index_of(
+            "acme",
+            "call me at four one five five five five oh one two three"
+        )
+    );
 }
 
 #[test]
@@ -139,11 +214,23 @@ fn format_preserving_tokens_per_tenant() {
     let vault = common::vault_with(&table);
     vault.create_tenant("acme").unwrap();
     vault.create_tenant("globex").unwrap();
-    let token = vault.digits_token("acme", "CREDIT_CARD", "4111111111111111", true).unwrap();
+    let token = vault
+        .digits_token("acme", "CREDIT_CARD", "4111111111111111", true)
+        .unwrap();
     assert!(token.len() == 16 && token.ends_with("1111") && token != "4111111111111111");
-    assert_ne!(token, vault.digits_token("globex", "CREDIT_CARD", "4111111111111111", true).unwrap());
+    assert_ne!(
+        token,
+        vault
+            .digits_token("globex", "CREDIT_CARD", "4111111111111111", true)
+            .unwrap()
+    );
     let again = common::vault_with(&table);
-    assert_eq!(again.digits_detokenize("acme", "CREDIT_CARD", &token, true).unwrap(), "4111111111111111");
+    assert_eq!(
+        again
+            .digits_detokenize("acme", "CREDIT_CARD", &token, true)
+            .unwrap(),
+        "4111111111111111"
+    );
 }
 
 proptest! {

