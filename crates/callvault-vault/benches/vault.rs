@@ -97,6 +97,31 @@ fn seal_open(c: &mut Criterion) {
     });
 }
 
+/// A data-key unwrap that misses the cache: key table read, AES-GCM open of the wrapped key,
+/// key schedule. A cache of one entry and two alternating customers forces the miss.
+fn cold_data_key(c: &mut Criterion) {
+    let root: Arc<dyn RootKeyStore> = Arc::new(MemoryRoot(
+        AeadKey::new(&KeyMaterial::generate().unwrap()).unwrap(),
+    ));
+    let table: Arc<dyn KeyTable> = Arc::new(MemoryKeyTable::new());
+    let config = VaultConfig {
+        data_key_cache: std::num::NonZeroUsize::MIN,
+    };
+    let vault = Vault::new(root, table, config);
+    vault.create_tenant("acme").unwrap();
+    vault.data_key("acme", "alice").unwrap();
+    vault.data_key("acme", "bob").unwrap();
+    let mut flip = false;
+    c.bench_function("data_key_unwrap_cache_miss", |b| {
+        b.iter(|| {
+            flip = !flip;
+            vault
+                .data_key_version("acme", if flip { "alice" } else { "bob" }, 1)
+                .unwrap()
+        })
+    });
+}
+
 fn index_and_ff1(c: &mut Criterion) {
     let index = IndexKey::new(&KeyMaterial::generate().unwrap());
     c.bench_function("blind_index_card", |b| {
@@ -177,5 +202,5 @@ fn softhsm_store() -> Option<Pkcs11KeyStore> {
     .ok()
 }
 
-criterion_group!(benches, seal_open, index_and_ff1, hsm_unwrap);
+criterion_group!(benches, seal_open, cold_data_key, index_and_ff1, hsm_unwrap);
 criterion_main!(benches);
