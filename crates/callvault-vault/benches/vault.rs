@@ -106,6 +106,7 @@ fn cold_data_key(c: &mut Criterion) {
     let table: Arc<dyn KeyTable> = Arc::new(MemoryKeyTable::new());
     let config = VaultConfig {
         data_key_cache: std::num::NonZeroUsize::MIN,
+        ..VaultConfig::default()
     };
     let vault = Vault::new(root, table, config);
     vault.create_tenant("acme").unwrap();

@@ -76,6 +76,15 @@ pub enum VaultError {
         detail: String,
     },
 
+    /// The root key store does not unwrap the tenant's keys: the wrong key file or token, or a
+    /// damaged key table.
+    #[error("the root key ({root}) does not unwrap the keys of tenant {tenant:?}: wrong key file or token, or a damaged key table")]
+    RootKeyMismatch { tenant: String, root: String },
+
+    /// A wrapped data key in the key table does not unwrap under its tenant key.
+    #[error("a wrapped data key of tenant {tenant:?} (wrapping version {version}) does not unwrap: the key table is damaged")]
+    KeyTableCorrupt { tenant: String, version: u32 },
+
     /// A tenant has no keys yet.
     #[error("tenant {0:?} has no keys; create it first")]
     UnknownTenant(String),

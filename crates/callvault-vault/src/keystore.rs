@@ -62,8 +62,8 @@ impl KdfParams {
         if self.m_cost < 8 * 1024 || self.t_cost < 1 || self.p_cost < 1 {
             return Err("Argon2id costs below the floor (8 MiB, 1 pass, 1 lane)");
         }
-        if self.m_cost > 4 * 1024 * 1024 || self.t_cost > 64 || self.p_cost > 64 {
-            return Err("Argon2id costs above the ceiling (4 GiB, 64 passes, 64 lanes)");
+        if self.m_cost > 1024 * 1024 || self.t_cost > 64 || self.p_cost > 64 {
+            return Err("Argon2id costs above the ceiling (1 GiB, 64 passes, 64 lanes)");
         }
         Ok(())
     }
@@ -242,6 +242,12 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
         drop(file);
         let _ = fs::remove_file(path);
         return Err(io(source));
+    }
+    // The new directory entry must be durable too, or a crash could lose the root key after
+    // tenant keys wrapped by it were stored.
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
     }
     Ok(())
 }

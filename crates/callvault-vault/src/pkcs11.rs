@@ -177,7 +177,21 @@ impl RootKeyStore for Pkcs11KeyStore {
         let plain = Zeroizing::new(
             session
                 .decrypt(&Mechanism::AesGcm(params), self.key, &wrapped[1 + IV_LEN..])
-                .map_err(|_| VaultError::Open)?,
+                .map_err(|e| match e {
+                    // The tag did not verify: the uniform failure to open. SoftHSM2 reports a
+                    // failed GCM tag as CKR_GENERAL_ERROR, other modules as
+                    // CKR_ENCRYPTED_DATA_INVALID or CKR_FUNCTION_FAILED.
+                    CkError::Pkcs11(
+                        RvError::EncryptedDataInvalid
+                        | RvError::EncryptedDataLenRange
+                        | RvError::GeneralError
+                        | RvError::FunctionFailed,
+                        _,
+                    ) => VaultError::Open,
+                    // Anything else is the token's trouble (removed, logged out, session
+                    // closed...): the operator must hear which.
+                    other => ck("unwrap", other),
+                })?,
         );
         KeyMaterial::from_slice(&plain).map_err(|_| VaultError::Open)
     }

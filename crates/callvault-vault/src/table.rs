@@ -60,19 +60,18 @@ pub enum DataKeyState {
     Destroyed,
 }
 
-/// Storage for wrapped keys. Implementations must make each call atomic.
+/// Storage for wrapped keys. Implementations make each call atomic, and hold two cross-row
+/// rules (relational stores with a foreign key from data keys to wrapping-key versions,
+/// `ON DELETE RESTRICT`): no data key is inserted or rewrapped under a wrapping version that is
+/// not in the table, and no wrapping version is deleted while an active data key uses it.
 pub trait KeyTable: Send + Sync {
     /// Every tenant key record of `tenant`, any kind and version.
     fn tenant_keys(&self, tenant: &str) -> Result<Vec<TenantKeyRecord>, VaultError>;
     /// Inserts a record; `Ok(false)` if one with the same tenant, kind and version exists.
     fn insert_tenant_key(&self, record: &TenantKeyRecord) -> Result<bool, VaultError>;
-    /// Deletes one wrapping-key version.
-    fn delete_tenant_key(
-        &self,
-        tenant: &str,
-        kind: TenantKeyKind,
-        version: u32,
-    ) -> Result<(), VaultError>;
+    /// Deletes one wrapping-key version if no active data key is wrapped by it, in one atomic
+    /// step. `Ok(false)` if something still uses it (or it is already gone).
+    fn retire_wrapping_key(&self, tenant: &str, version: u32) -> Result<bool, VaultError>;
 
     /// One data key version of a customer (active or destroyed).
     fn data_key(
@@ -87,21 +86,24 @@ pub trait KeyTable: Send + Sync {
         tenant: &str,
         customer: &str,
     ) -> Result<Option<DataKeyRecord>, VaultError>;
-    /// Inserts a record; `Ok(false)` if that (tenant, customer, version) exists already.
+    /// Inserts a record; `Ok(false)` if that (tenant, customer, version) exists already;
+    /// [`VaultError::UnknownKeyVersion`] if its `wrapped_by` version is not in the table.
     fn insert_data_key(&self, record: &DataKeyRecord) -> Result<bool, VaultError>;
     /// Replaces the wrapping of an active key if it is still wrapped by `expected_wrapped_by`
-    /// (compare-and-set, so a concurrent rewrap or destruction wins cleanly). `Ok(false)` if not.
+    /// (compare-and-set, so a concurrent rewrap or destruction wins cleanly). `Ok(false)` if not;
+    /// [`VaultError::UnknownKeyVersion`] if the new `wrapped_by` version is not in the table.
     fn rewrap_data_key(
         &self,
         record: &DataKeyRecord,
         expected_wrapped_by: u32,
     ) -> Result<bool, VaultError>;
     /// Up to `limit` active keys of `tenant` wrapped by a version below `below`, ordered by
-    /// (customer, version).
+    /// (customer, version), strictly after `after` when given.
     fn data_keys_wrapped_below(
         &self,
         tenant: &str,
         below: u32,
+        after: Option<(&str, u32)>,
         limit: usize,
     ) -> Result<Vec<DataKeyRecord>, VaultError>;
     /// How many active keys of `tenant` a wrapping-key version still wraps.
@@ -123,6 +125,26 @@ struct Tables {
     data: BTreeMap<(String, String, u32), DataKeyRecord>,
 }
 
+impl Tables {
+    fn require_wrapping(&self, tenant: &str, version: u32) -> Result<(), VaultError> {
+        let key = (tenant.to_owned(), TenantKeyKind::Wrapping, version);
+        if self.tenant.contains_key(&key) {
+            return Ok(());
+        }
+        Err(VaultError::UnknownKeyVersion {
+            tenant: tenant.to_owned(),
+            version,
+        })
+    }
+
+    fn active(&self, tenant: &str) -> impl Iterator<Item = &DataKeyRecord> {
+        let tenant = tenant.to_owned();
+        self.data
+            .values()
+            .filter(move |r| r.tenant == tenant && r.state == DataKeyState::Active)
+    }
+}
+
 impl MemoryKeyTable {
     pub fn new() -> MemoryKeyTable {
         MemoryKeyTable::default()
@@ -137,6 +159,17 @@ impl MemoryKeyTable {
     /// Every data key record, as a backup of the key table would hold them (tests).
     pub fn snapshot_data_keys(&self) -> Result<Vec<DataKeyRecord>, VaultError> {
         Ok(self.lock()?.data.values().cloned().collect())
+    }
+
+    /// Overwrites a data key row as found (tests simulate a damaged table with it).
+    pub fn overwrite_data_key(&self, record: DataKeyRecord) -> Result<(), VaultError> {
+        let key = (
+            record.tenant.clone(),
+            record.customer.clone(),
+            record.version,
+        );
+        self.lock()?.data.insert(key, record);
+        Ok(())
     }
 }
 
@@ -161,16 +194,13 @@ impl KeyTable for MemoryKeyTable {
         Ok(true)
     }
 
-    fn delete_tenant_key(
-        &self,
-        tenant: &str,
-        kind: TenantKeyKind,
-        version: u32,
-    ) -> Result<(), VaultError> {
-        self.lock()?
-            .tenant
-            .remove(&(tenant.to_owned(), kind, version));
-        Ok(())
+    fn retire_wrapping_key(&self, tenant: &str, version: u32) -> Result<bool, VaultError> {
+        let mut tables = self.lock()?;
+        if tables.active(tenant).any(|r| r.wrapped_by == version) {
+            return Ok(false);
+        }
+        let key = (tenant.to_owned(), TenantKeyKind::Wrapping, version);
+        Ok(tables.tenant.remove(&key).is_some())
     }
 
     fn data_key(
@@ -179,11 +209,8 @@ impl KeyTable for MemoryKeyTable {
         customer: &str,
         version: u32,
     ) -> Result<Option<DataKeyRecord>, VaultError> {
-        Ok(self
-            .lock()?
-            .data
-            .get(&(tenant.to_owned(), customer.to_owned(), version))
-            .cloned())
+        let key = (tenant.to_owned(), customer.to_owned(), version);
+        Ok(self.lock()?.data.get(&key).cloned())
     }
 
     fn latest_data_key(
@@ -208,6 +235,7 @@ impl KeyTable for MemoryKeyTable {
             record.version,
         );
         let mut tables = self.lock()?;
+        tables.require_wrapping(&record.tenant, record.wrapped_by)?;
         if tables.data.contains_key(&key) {
             return Ok(false);
         }
@@ -226,6 +254,7 @@ impl KeyTable for MemoryKeyTable {
             record.version,
         );
         let mut tables = self.lock()?;
+        tables.require_wrapping(&record.tenant, record.wrapped_by)?;
         match tables.data.get_mut(&key) {
             Some(current)
                 if current.state == DataKeyState::Active
@@ -243,28 +272,24 @@ impl KeyTable for MemoryKeyTable {
         &self,
         tenant: &str,
         below: u32,
+        after: Option<(&str, u32)>,
         limit: usize,
     ) -> Result<Vec<DataKeyRecord>, VaultError> {
-        Ok(self
-            .lock()?
-            .data
-            .values()
-            .filter(|r| {
-                r.tenant == tenant && r.state == DataKeyState::Active && r.wrapped_by < below
-            })
+        let tables = self.lock()?;
+        Ok(tables
+            .active(tenant)
+            .filter(|r| r.wrapped_by < below)
+            .filter(|r| after.is_none_or(|pos| (r.customer.as_str(), r.version) > pos))
             .take(limit)
             .cloned()
             .collect())
     }
 
     fn count_wrapped_by(&self, tenant: &str, version: u32) -> Result<u64, VaultError> {
-        Ok(self
-            .lock()?
-            .data
-            .values()
-            .filter(|r| {
-                r.tenant == tenant && r.state == DataKeyState::Active && r.wrapped_by == version
-            })
+        let tables = self.lock()?;
+        Ok(tables
+            .active(tenant)
+            .filter(|r| r.wrapped_by == version)
             .count() as u64)
     }
 
@@ -276,7 +301,6 @@ impl KeyTable for MemoryKeyTable {
                 && record.state == DataKeyState::Active
             {
                 zeroize::Zeroize::zeroize(&mut record.wrapped);
-                record.wrapped = Vec::new();
                 record.state = DataKeyState::Destroyed;
                 destroyed.push(record.version);
             }

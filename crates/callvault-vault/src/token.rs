@@ -87,8 +87,11 @@ impl ConversationTokens {
         if let Some(token) = self.by_value.get(&(entity.to_owned(), index)) {
             return Ok((token.clone(), false));
         }
-        let n = self.next.entry(entity.to_owned()).or_insert(0);
-        *n += 1;
+        let next = self.next.entry(entity.to_owned()).or_insert(0);
+        let n = next.checked_add(1).ok_or(VaultError::Invalid(
+            "too many tokens of one type in a conversation",
+        ))?;
+        *next = n;
         let token = Token {
             label: format!("{entity}_{n}"),
             id: TokenId::generate()?,

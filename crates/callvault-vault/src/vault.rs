@@ -1,17 +1,19 @@
 //! The key hierarchy at work: root key → tenant keys → customer data keys → sealed values.
 //!
-//! [`Vault`] unwraps each tenant's keys once (through the [`RootKeyStore`]) and keeps them in
-//! memory; customer data keys are unwrapped on demand and kept in a bounded LRU cache, so the hot
-//! path (seal and open of a turn) costs one cache lookup and one AES-GCM operation. Rotation adds
-//! a tenant wrapping-key version that new data keys use at once; [`Vault::rewrap`] moves old data
-//! keys over in batches (resumable: the table itself records progress) and
-//! [`Vault::retire_unused`] deletes versions nothing uses any more. [`Vault::shred`] destroys a
-//! customer's data keys. The vault decides nothing about who may call it: that is
-//! `callvault-core`'s job.
+//! [`Vault`] unwraps each tenant's keys through the [`RootKeyStore`] and keeps them in memory for
+//! a while; customer data keys are unwrapped on demand and kept in a bounded cache
+//! ([`crate::cache`]), so the hot path (seal and open of a turn) costs one cache lookup and one
+//! AES-GCM operation. Rotation adds a tenant wrapping-key version that new data keys use at once;
+//! [`Vault::rewrap`] moves old data keys over in batches (resumable: the table itself records
+//! progress) and [`Vault::retire_unused`] deletes versions nothing uses any more.
+//! [`Vault::shred`] destroys a customer's data keys, and with them their sealed values and
+//! format-preserving tokens (the FF1 key is derived from the data key). The vault decides
+//! nothing about who may call it: that is `callvault-core`'s job.
 
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::hkdf;
 use zeroize::Zeroizing;
@@ -30,12 +32,16 @@ use crate::VaultError;
 pub struct VaultConfig {
     /// How many unwrapped customer data keys stay in memory.
     pub data_key_cache: NonZeroUsize,
+    /// How long an unwrapped key is trusted before the key table is read again. Bounds how long
+    /// a key destroyed or rotated by another server can still be used by this one.
+    pub key_ttl: Duration,
 }
 
 impl Default for VaultConfig {
     fn default() -> VaultConfig {
         VaultConfig {
             data_key_cache: NonZeroUsize::new(100_000).unwrap_or(NonZeroUsize::MIN),
+            key_ttl: Duration::from_secs(60),
         }
     }
 }
@@ -45,6 +51,8 @@ impl Default for VaultConfig {
 pub struct RewrapProgress {
     /// Keys moved to the current version by this call.
     pub rewrapped: usize,
+    /// Keys that did not unwrap (a damaged row); skipped and logged, never rewritten.
+    pub failed: usize,
     /// Active keys still wrapped by an older version after this call.
     pub remaining: u64,
 }
@@ -55,9 +63,28 @@ pub struct DataKey {
     customer: String,
     version: u32,
     key: AeadKey,
+    ff1: Ff1,
 }
 
 impl DataKey {
+    fn new(
+        tenant: &str,
+        customer: &str,
+        version: u32,
+        material: &KeyMaterial,
+    ) -> Result<DataKey, VaultError> {
+        Ok(DataKey {
+            tenant: tenant.to_owned(),
+            customer: customer.to_owned(),
+            version,
+            key: AeadKey::new(material)?,
+            ff1: Ff1::new(
+                derive(material, b"callvault ff1 token v1")?.expose_secret(),
+                DIGITS,
+            )?,
+        })
+    }
+
     pub fn version(&self) -> u32 {
         self.version
     }
@@ -73,7 +100,7 @@ impl DataKey {
 
     /// Seals `plaintext` at `ctx`, which must name this key's tenant and customer.
     pub fn seal(&self, ctx: &SealContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
-        if ctx.tenant != self.tenant || ctx.customer != self.customer {
+        if !self.is(ctx.tenant, ctx.customer) {
             return Err(VaultError::Invalid(
                 "seal context names another tenant or customer",
             ));
@@ -83,7 +110,7 @@ impl DataKey {
 
     /// Opens a value sealed at `ctx`; every failure is [`VaultError::Open`].
     pub fn open(&self, ctx: &SealContext<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
-        if ctx.tenant != self.tenant || ctx.customer != self.customer {
+        if !self.is(ctx.tenant, ctx.customer) {
             return Err(VaultError::Open);
         }
         let aad = context_aad(ctx).map_err(|_| VaultError::Open)?;
@@ -107,8 +134,11 @@ struct TenantKeys {
     current: u32,
     wrapping: BTreeMap<u32, AeadKey>,
     index: IndexKey,
-    ff1: Ff1,
+    loaded: Instant,
 }
+
+/// How often a racing shred or retirement may send a lookup round again before giving up.
+const RACE_RETRIES: usize = 4;
 
 /// The key hierarchy over a root key store and a key table.
 pub struct Vault {
@@ -116,6 +146,7 @@ pub struct Vault {
     table: Arc<dyn KeyTable>,
     tenants: RwLock<HashMap<String, Arc<TenantKeys>>>,
     cache: KeyCache,
+    key_ttl: Duration,
 }
 
 impl Vault {
@@ -128,29 +159,30 @@ impl Vault {
             root,
             table,
             tenants: RwLock::new(HashMap::new()),
-            cache: KeyCache::new(config.data_key_cache),
+            cache: KeyCache::new(config.data_key_cache, config.key_ttl),
+            key_ttl: config.key_ttl,
         }
     }
 
-    /// Creates a tenant's first wrapping key and its index secret.
+    /// Creates a tenant's first wrapping key and its index secret. Completes a creation that
+    /// was interrupted between the two (each kind is added only if missing).
     pub fn create_tenant(&self, tenant: &str) -> Result<(), VaultError> {
         check_id(tenant)?;
-        if !self.table.tenant_keys(tenant)?.is_empty() {
-            return Err(VaultError::TenantExists(tenant.to_owned()));
-        }
+        let existing = self.table.tenant_keys(tenant)?;
+        let mut created = false;
         for kind in [TenantKeyKind::Index, TenantKeyKind::Wrapping] {
-            let record = self.new_tenant_key(tenant, kind, 1)?;
-            if !self.table.insert_tenant_key(&record)? {
-                return Err(VaultError::TenantExists(tenant.to_owned()));
+            if existing.iter().any(|r| r.kind == kind) {
+                continue;
             }
+            created |= self
+                .table
+                .insert_tenant_key(&self.new_tenant_key(tenant, kind, 1)?)?;
+        }
+        if !created {
+            return Err(VaultError::TenantExists(tenant.to_owned()));
         }
         tracing::info!(tenant, "tenant keys created");
         Ok(())
-    }
-
-    /// Whether the tenant has keys.
-    pub fn has_tenant(&self, tenant: &str) -> Result<bool, VaultError> {
-        Ok(self.tenant(tenant).is_ok() || !self.table.tenant_keys(tenant)?.is_empty())
     }
 
     /// The current data key of a customer for sealing, created on first use (and created anew
@@ -160,16 +192,30 @@ impl Vault {
             return Ok(key);
         }
         check_id(customer)?;
-        let keys = self.tenant(tenant)?;
-        if let Some(latest) = self.table.latest_data_key(tenant, customer)? {
-            if latest.state == DataKeyState::Active {
-                let key = self.cached_or_unwrap(latest)?;
-                self.cache.put(&key, true)?;
+        for _ in 0..RACE_RETRIES {
+            let epoch = self.cache.epoch()?;
+            let key = match self.table.latest_data_key(tenant, customer)? {
+                Some(latest) if latest.state == DataKeyState::Active => {
+                    self.unwrap_record(&latest)?
+                }
+                Some(latest) => {
+                    match self.create_data_key(tenant, customer, next_version(latest.version)?)? {
+                        Some(key) => key,
+                        None => continue,
+                    }
+                }
+                None => match self.create_data_key(tenant, customer, 1)? {
+                    Some(key) => key,
+                    None => continue,
+                },
+            };
+            if self.cache.put(&key, true, epoch)? || self.still_active(&key)? {
                 return Ok(key);
             }
-            return self.create_data_key(&keys, tenant, customer, latest.version + 1);
         }
-        self.create_data_key(&keys, tenant, customer, 1)
+        Err(VaultError::Table(
+            "the customer's keys kept changing during the lookup".into(),
+        ))
     }
 
     /// Seals `plaintext` under the customer's current data key.
@@ -181,7 +227,19 @@ impl Vault {
     /// Opens a sealed value. A destroyed key is [`VaultError::Erased`]; every other failure to
     /// open (tampering, wrong context, unknown key version) is the uniform [`VaultError::Open`].
     pub fn open(&self, ctx: &SealContext<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
-        let header = SealedHeader::parse(sealed).map_err(|_| VaultError::Open)?;
+        let header = match SealedHeader::parse(sealed) {
+            Ok(header) => header,
+            Err(VaultError::UnknownFormat(format)) => {
+                // For the operator: a newer writer, or corruption. The caller learns nothing.
+                tracing::warn!(
+                    tenant = ctx.tenant,
+                    format,
+                    "sealed value with an unknown format version"
+                );
+                return Err(VaultError::Open);
+            }
+            Err(_) => return Err(VaultError::Open),
+        };
         let key = self.data_key_version(ctx.tenant, ctx.customer, header.key_version)?;
         key.open(ctx, sealed)
     }
@@ -196,15 +254,27 @@ impl Vault {
         if let Some(key) = self.cache.version(tenant, customer, version)? {
             return Ok(key);
         }
-        match self.table.data_key(tenant, customer, version)? {
-            Some(record) if record.state == DataKeyState::Destroyed => Err(VaultError::Erased),
-            Some(record) => self.cached_or_unwrap(record),
-            None => Err(VaultError::Open),
+        for _ in 0..RACE_RETRIES {
+            let epoch = self.cache.epoch()?;
+            let key = match self.table.data_key(tenant, customer, version)? {
+                Some(record) if record.state == DataKeyState::Destroyed => {
+                    return Err(VaultError::Erased)
+                }
+                Some(record) => self.unwrap_record(&record)?,
+                None => return Err(VaultError::Open),
+            };
+            if self.cache.put(&key, false, epoch)? || self.still_active(&key)? {
+                return Ok(key);
+            }
         }
+        Err(VaultError::Erased)
     }
 
     /// Destroys every data key of a customer (crypto-shredding). Returns the versions destroyed.
+    /// Values sealed concurrently with the shred may be sealed under the key being destroyed;
+    /// they are erased with it.
     pub fn shred(&self, tenant: &str, customer: &str) -> Result<Vec<u32>, VaultError> {
+        self.cache.evict(tenant, customer, &[])?;
         let destroyed = self.table.destroy_data_keys(tenant, customer)?;
         self.cache.evict(tenant, customer, &destroyed)?;
         tracing::info!(
@@ -218,7 +288,7 @@ impl Vault {
     /// Adds a wrapping-key version; data keys created from now on are wrapped by it. Returns it.
     pub fn rotate(&self, tenant: &str) -> Result<u32, VaultError> {
         let keys = self.reload_tenant(tenant)?;
-        let next = keys.current + 1;
+        let next = next_version(keys.current)?;
         let record = self.new_tenant_key(tenant, TenantKeyKind::Wrapping, next)?;
         if !self.table.insert_tenant_key(&record)? {
             return Err(VaultError::Table(format!(
@@ -232,27 +302,47 @@ impl Vault {
 
     /// Rewraps up to `batch` data keys still under an older wrapping version. Call until
     /// `remaining` is 0; safe to interrupt and to run beside live traffic, since old versions stay
-    /// readable until [`Vault::retire_unused`].
+    /// readable until [`Vault::retire_unused`]. A row that does not unwrap is skipped (counted in
+    /// `failed` and logged), so one damaged row cannot stall the rotation.
     pub fn rewrap(&self, tenant: &str, batch: usize) -> Result<RewrapProgress, VaultError> {
+        if batch == 0 {
+            return Err(VaultError::Invalid("rewrap batch must be at least 1"));
+        }
         let keys = self.reload_tenant(tenant)?;
         let current = keys.current;
-        let mut rewrapped = 0;
-        for record in self.table.data_keys_wrapped_below(tenant, current, batch)? {
-            let material = self.unwrap_data_key(&keys, &record)?;
-            let new = DataKeyRecord {
-                wrapped_by: current,
-                wrapped: wrap_data_key(
-                    &keys,
-                    tenant,
-                    &record.customer,
-                    record.version,
-                    current,
-                    &material,
-                )?,
-                ..record.clone()
-            };
-            if self.table.rewrap_data_key(&new, record.wrapped_by)? {
-                rewrapped += 1;
+        let (mut rewrapped, mut failed) = (0, 0);
+        let mut after: Option<(String, u32)> = None;
+        while rewrapped < batch {
+            let position = after.as_ref().map(|(c, v)| (c.as_str(), *v));
+            let page =
+                self.table
+                    .data_keys_wrapped_below(tenant, current, position, batch - rewrapped)?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.customer.clone(), last.version));
+            for record in &page {
+                let material = match unwrap_data_key(&keys, record) {
+                    Ok(material) => material,
+                    Err(e) => {
+                        tracing::error!(tenant, wrapped_by = record.wrapped_by, error = %e, "data key skipped by rewrap");
+                        failed += 1;
+                        continue;
+                    }
+                };
+                let new = DataKeyRecord {
+                    wrapped_by: current,
+                    wrapped: wrap_data_key(
+                        &keys,
+                        tenant,
+                        &record.customer,
+                        record.version,
+                        current,
+                        &material,
+                    )?,
+                    ..record.clone()
+                };
+                if self.table.rewrap_data_key(&new, record.wrapped_by)? {
+                    rewrapped += 1;
+                }
             }
         }
         let mut remaining = 0;
@@ -261,19 +351,18 @@ impl Vault {
         }
         Ok(RewrapProgress {
             rewrapped,
+            failed,
             remaining,
         })
     }
 
-    /// Deletes wrapping-key versions older than the current one that wrap no active data key.
-    /// Returns the versions retired.
+    /// Deletes wrapping-key versions older than the current one that wrap no active data key
+    /// (the table checks that atomically with the delete). Returns the versions retired.
     pub fn retire_unused(&self, tenant: &str) -> Result<Vec<u32>, VaultError> {
         let keys = self.reload_tenant(tenant)?;
         let mut retired = Vec::new();
         for version in keys.wrapping.keys().copied().filter(|v| *v < keys.current) {
-            if self.table.count_wrapped_by(tenant, version)? == 0 {
-                self.table
-                    .delete_tenant_key(tenant, TenantKeyKind::Wrapping, version)?;
+            if self.table.retire_wrapping_key(tenant, version)? {
                 retired.push(version);
             }
         }
@@ -290,7 +379,8 @@ impl Vault {
         Ok((keys.wrapping.keys().copied().collect(), keys.current))
     }
 
-    /// The blind index of a normalized value of an entity type.
+    /// The blind index of a normalized value of an entity type. Tenant-wide by design, so a
+    /// value can be found across customers; see SECURITY.md for what that means after erasure.
     pub fn blind_index(
         &self,
         tenant: &str,
@@ -300,30 +390,37 @@ impl Vault {
         Ok(self.tenant(tenant)?.index.compute(entity, normalized))
     }
 
-    /// A format-preserving token for a digit string (FF1 under the tenant's token key, the entity
-    /// type in the tweak), optionally keeping the last four digits.
+    /// A format-preserving token for a digit string: FF1 under a key derived from the customer's
+    /// current data key (so erasure destroys it), the entity type in the tweak, optionally
+    /// keeping the last four digits.
     pub fn digits_token(
         &self,
         tenant: &str,
+        customer: &str,
         entity: &str,
         digits: &str,
         keep_last_four: bool,
     ) -> Result<String, VaultError> {
-        self.tenant(tenant)?
-            .ff1
+        let key = self.data_key(tenant, customer)?;
+        key.ff1
             .digits_token(entity.as_bytes(), digits, keep_last_four)
     }
 
-    /// Reverses [`Vault::digits_token`].
+    /// Reverses [`Vault::digits_token`] while the customer's data key exists.
     pub fn digits_detokenize(
         &self,
         tenant: &str,
+        customer: &str,
         entity: &str,
         token: &str,
         keep_last_four: bool,
     ) -> Result<String, VaultError> {
-        self.tenant(tenant)?
-            .ff1
+        let latest = self
+            .table
+            .latest_data_key(tenant, customer)?
+            .ok_or(VaultError::Open)?;
+        let key = self.data_key_version(tenant, customer, latest.version)?;
+        key.ff1
             .digits_detokenize(entity.as_bytes(), token, keep_last_four)
     }
 
@@ -334,7 +431,9 @@ impl Vault {
 
     fn tenant(&self, tenant: &str) -> Result<Arc<TenantKeys>, VaultError> {
         if let Some(keys) = self.read_tenants()?.get(tenant) {
-            return Ok(Arc::clone(keys));
+            if keys.loaded.elapsed() < self.key_ttl {
+                return Ok(Arc::clone(keys));
+            }
         }
         self.reload_tenant(tenant)
     }
@@ -349,7 +448,16 @@ impl Vault {
         let mut index_secret = None;
         for record in &records {
             let aad = tenant_key_aad(tenant, record.kind, record.version)?;
-            let material = self.root.unwrap(&record.wrapped, &aad)?;
+            let material = self
+                .root
+                .unwrap(&record.wrapped, &aad)
+                .map_err(|e| match e {
+                    VaultError::Open => VaultError::RootKeyMismatch {
+                        tenant: tenant.to_owned(),
+                        root: self.root.describe(),
+                    },
+                    other => other,
+                })?;
             match record.kind {
                 TenantKeyKind::Wrapping => {
                     wrapping.insert(record.version, AeadKey::new(&material)?);
@@ -361,19 +469,14 @@ impl Vault {
             (index_secret, wrapping.keys().next_back().copied())
         else {
             return Err(VaultError::Table(format!(
-                "tenant {tenant:?} is missing a key kind"
+                "tenant {tenant:?} is missing a key kind; run tenant creation again to complete it"
             )));
         };
-        let index = IndexKey::new(&derive(&index_secret, b"callvault blind index v1")?);
-        let ff1 = Ff1::new(
-            derive(&index_secret, b"callvault ff1 token v1")?.expose_secret(),
-            DIGITS,
-        )?;
         let keys = Arc::new(TenantKeys {
             current,
             wrapping,
-            index,
-            ff1,
+            index: IndexKey::new(&derive(&index_secret, b"callvault blind index v1")?),
+            loaded: Instant::now(),
         });
         self.tenants
             .write()
@@ -400,13 +503,15 @@ impl Vault {
         })
     }
 
+    /// Creates and stores a new data key version. `None` when another writer created that
+    /// version first, or the wrapping version was retired meanwhile: the caller looks again.
     fn create_data_key(
         &self,
-        keys: &TenantKeys,
         tenant: &str,
         customer: &str,
         version: u32,
-    ) -> Result<Arc<DataKey>, VaultError> {
+    ) -> Result<Option<Arc<DataKey>>, VaultError> {
+        let keys = self.tenant(tenant)?;
         let material = KeyMaterial::generate()?;
         let record = DataKeyRecord {
             tenant: tenant.to_owned(),
@@ -414,64 +519,41 @@ impl Vault {
             version,
             wrapped_by: keys.current,
             state: DataKeyState::Active,
-            wrapped: wrap_data_key(keys, tenant, customer, version, keys.current, &material)?,
+            wrapped: wrap_data_key(&keys, tenant, customer, version, keys.current, &material)?,
         };
-        if !self.table.insert_data_key(&record)? {
-            // Another writer created this version first: use theirs.
-            return self.data_key_version(tenant, customer, version);
+        match self.table.insert_data_key(&record) {
+            Ok(true) => Ok(Some(Arc::new(DataKey::new(
+                tenant, customer, version, &material,
+            )?))),
+            Ok(false) => Ok(None),
+            Err(VaultError::UnknownKeyVersion { .. }) => {
+                self.reload_tenant(tenant)?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
         }
-        let key = Arc::new(DataKey {
-            tenant: tenant.to_owned(),
-            customer: customer.to_owned(),
-            version,
-            key: AeadKey::new(&material)?,
-        });
-        self.cache.put(&key, true)?;
-        Ok(key)
     }
 
-    fn cached_or_unwrap(&self, record: DataKeyRecord) -> Result<Arc<DataKey>, VaultError> {
-        if let Some(key) = self
-            .cache
-            .version(&record.tenant, &record.customer, record.version)?
-        {
-            return Ok(key);
-        }
+    fn unwrap_record(&self, record: &DataKeyRecord) -> Result<Arc<DataKey>, VaultError> {
         let mut keys = self.tenant(&record.tenant)?;
         if !keys.wrapping.contains_key(&record.wrapped_by) {
             keys = self.reload_tenant(&record.tenant)?;
         }
-        let material = self.unwrap_data_key(&keys, &record)?;
-        let key = Arc::new(DataKey {
-            tenant: record.tenant,
-            customer: record.customer,
-            version: record.version,
-            key: AeadKey::new(&material)?,
-        });
-        self.cache.put(&key, false)?;
-        Ok(key)
-    }
-
-    fn unwrap_data_key(
-        &self,
-        keys: &TenantKeys,
-        record: &DataKeyRecord,
-    ) -> Result<KeyMaterial, VaultError> {
-        let wrapping =
-            keys.wrapping
-                .get(&record.wrapped_by)
-                .ok_or_else(|| VaultError::UnknownKeyVersion {
-                    tenant: record.tenant.clone(),
-                    version: record.wrapped_by,
-                })?;
-        let aad = data_key_aad(
+        let material = unwrap_data_key(&keys, record)?;
+        Ok(Arc::new(DataKey::new(
             &record.tenant,
             &record.customer,
             record.version,
-            record.wrapped_by,
-        )?;
-        let bytes = Zeroizing::new(wrapping.open(&aad, &record.wrapped)?);
-        KeyMaterial::from_slice(&bytes)
+            &material,
+        )?))
+    }
+
+    /// After a refused cache put (a shred happened meanwhile): is this key's row still active?
+    fn still_active(&self, key: &DataKey) -> Result<bool, VaultError> {
+        let record = self
+            .table
+            .data_key(&key.tenant, &key.customer, key.version)?;
+        Ok(record.is_some_and(|r| r.state == DataKeyState::Active))
     }
 
     fn read_tenants(
@@ -489,6 +571,32 @@ impl std::fmt::Debug for Vault {
             .field("root", &self.root.describe())
             .finish_non_exhaustive()
     }
+}
+
+fn unwrap_data_key(keys: &TenantKeys, record: &DataKeyRecord) -> Result<KeyMaterial, VaultError> {
+    let wrapping =
+        keys.wrapping
+            .get(&record.wrapped_by)
+            .ok_or_else(|| VaultError::UnknownKeyVersion {
+                tenant: record.tenant.clone(),
+                version: record.wrapped_by,
+            })?;
+    let corrupt = || VaultError::KeyTableCorrupt {
+        tenant: record.tenant.clone(),
+        version: record.wrapped_by,
+    };
+    let aad = data_key_aad(
+        &record.tenant,
+        &record.customer,
+        record.version,
+        record.wrapped_by,
+    )?;
+    let bytes = Zeroizing::new(
+        wrapping
+            .open(&aad, &record.wrapped)
+            .map_err(|_| corrupt())?,
+    );
+    KeyMaterial::from_slice(&bytes).map_err(|_| corrupt())
 }
 
 fn wrap_data_key(
@@ -510,7 +618,7 @@ fn wrap_data_key(
     wrapping.seal(wrapped_by, &aad, material.expose_secret())
 }
 
-/// HKDF-SHA-256 of the tenant index secret with a purpose label.
+/// HKDF-SHA-256 of a key with a purpose label.
 fn derive(secret: &KeyMaterial, info: &[u8]) -> Result<KeyMaterial, VaultError> {
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"callvault").extract(secret.expose_secret());
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
@@ -518,6 +626,12 @@ fn derive(secret: &KeyMaterial, info: &[u8]) -> Result<KeyMaterial, VaultError> 
         .and_then(|okm| okm.fill(&mut out[..]))
         .map_err(|_| VaultError::Crypto("HKDF"))?;
     KeyMaterial::from_slice(&out[..])
+}
+
+fn next_version(version: u32) -> Result<u32, VaultError> {
+    version
+        .checked_add(1)
+        .ok_or(VaultError::Invalid("key version space exhausted"))
 }
 
 fn check_id(id: &str) -> Result<(), VaultError> {

@@ -83,10 +83,8 @@ fn root_key_lives_in_the_token() {
         created.unwrap(&wrapped, b"tenant acme v1").unwrap(),
         tenant_key
     );
-    assert!(matches!(
-        created.unwrap(&wrapped, b"tenant acme v2"),
-        Err(VaultError::Open)
-    ));
+    let wrong_aad = created.unwrap(&wrapped, b"tenant acme v2");
+    assert!(matches!(wrong_aad, Err(VaultError::Open)), "{wrong_aad:?}");
     let mut flipped = wrapped.clone();
     flipped[20] ^= 1;
     assert!(matches!(

@@ -103,13 +103,13 @@ fn no_key_passphrase_or_plaintext_in_errors_debug_or_logs() {
     err(
         "ff1 domain",
         vault
-            .digits_token("acme", "CREDIT_CARD", "12345", false)
+            .digits_token("acme", "bob", "CREDIT_CARD", "12345", false)
             .unwrap_err(),
     );
     err(
         "ff1 alphabet",
         vault
-            .digits_token("acme", "CREDIT_CARD", "4111-1111", false)
+            .digits_token("acme", "bob", "CREDIT_CARD", "4111-1111", false)
             .unwrap_err(),
     );
     vault.shred("acme", "alice").unwrap();
@@ -202,6 +202,47 @@ fn no_key_passphrase_or_plaintext_in_errors_debug_or_logs() {
     let bob = table.latest_data_key("acme", "bob").unwrap().unwrap();
     let aad = data_key_aad("acme", "bob", bob.version, bob.wrapped_by).unwrap();
     secrets.push(wrapping.open(&aad, &bob.wrapped).unwrap());
+    // The keys HKDF derives (docs/format.md): blind-index key from the index secret, FF1 key
+    // from the data key.
+    let derive = |secret: &[u8], info: &[u8]| -> Vec<u8> {
+        use aws_lc_rs::hkdf;
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"callvault").extract(secret);
+        let mut out = [0u8; 32];
+        prk.expand(&[info], hkdf::HKDF_SHA256)
+            .unwrap()
+            .fill(&mut out)
+            .unwrap();
+        out.to_vec()
+    };
+    let index_secret = table
+        .tenant_keys("acme")
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind == TenantKeyKind::Index)
+        .map(|r| {
+            root.unwrap(
+                &r.wrapped,
+                &tenant_key_aad("acme", r.kind, r.version).unwrap(),
+            )
+            .unwrap()
+        })
+        .unwrap();
+    secrets.push(derive(
+        index_secret.expose_secret(),
+        b"callvault blind index v1",
+    ));
+    let data_key = secrets[3].clone();
+    secrets.push(derive(&data_key, b"callvault ff1 token v1"));
+    // The key file's root key, recovered with the passphrase as `PassphraseKeyFile::open` does.
+    let file_bytes = std::fs::read(&path).unwrap();
+    let cost = |i: usize| u32::from_be_bytes(file_bytes[i..i + 4].try_into().unwrap());
+    let params = argon2::Params::new(cost(6), cost(10), cost(14), Some(32)).unwrap();
+    let mut kek = [0u8; 32];
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into(PASSPHRASE.as_bytes(), &file_bytes[18..34], &mut kek)
+        .unwrap();
+    let kek = AeadKey::new(&KeyMaterial::from_slice(&kek).unwrap()).unwrap();
+    secrets.push(kek.open(&file_bytes[..34], &file_bytes[34..]).unwrap());
     record(
         "vault debug",
         format!(
@@ -210,7 +251,11 @@ fn no_key_passphrase_or_plaintext_in_errors_debug_or_logs() {
             KeyMaterial::generate().unwrap()
         ),
     );
-    assert_eq!(secrets.len(), 4, "root, wrapping, index, one data key");
+    assert_eq!(
+        secrets.len(),
+        7,
+        "root, wrapping, index, data key, two derived, key file root"
+    );
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(

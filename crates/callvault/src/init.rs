@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use callvault_vault::pkcs11::{DEFAULT_KEY_LABEL, SOFTHSM2_MODULE};
 use callvault_vault::{KdfParams, PassphraseKeyFile, Pkcs11Config, Pkcs11KeyStore};
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
 
 /// Environment variable holding the key file passphrase.
 pub const PASSPHRASE_ENV: &str = "CALLVAULT_PASSPHRASE";
@@ -122,12 +123,15 @@ pub fn secret_from(
     confirm: bool,
 ) -> Result<SecretString> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the {what} file {}", path.display()))?;
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading the {what} file {}", path.display()))?,
+        );
         let line = text.lines().next().unwrap_or("");
         return Ok(SecretString::from(line.to_owned()));
     }
     if let Ok(value) = std::env::var(env) {
+        // `SecretString` takes this `String` itself and zeroizes it on drop.
         return Ok(SecretString::from(value));
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
