@@ -2,7 +2,7 @@
 //!
 //! [`Vault`] unwraps each tenant's keys through the [`RootKeyStore`] and keeps them in memory for
 //! a while; customer data keys are unwrapped on demand and kept in a bounded cache
-//! ([`crate::cache`]), so the hot path (seal and open of a turn) costs one cache lookup and one
+//! (the `cache` module), so the hot path (seal and open of a turn) costs one cache lookup and one
 //! AES-GCM operation. Rotation adds a tenant wrapping-key version that new data keys use at once;
 //! [`Vault::rewrap`] moves old data keys over in batches (resumable: the table itself records
 //! progress) and [`Vault::retire_unused`] deletes versions nothing uses any more.
