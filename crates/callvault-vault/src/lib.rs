@@ -11,7 +11,8 @@
 //!
 //! [`Vault`] ties it together: unwrapped tenant keys stay in memory, data keys sit in a bounded
 //! cache, [`Vault::seal`]/[`Vault::open`] are the hot path, [`Vault::rotate`],
-//! [`Vault::rewrap`] and [`Vault::retire_unused`] rotate tenant keys without downtime, and
+//! [`Vault::rewrap`] and [`Vault::retire_unused`] rotate tenant keys without downtime (a
+//! [`RewrapJob`] runs them in the background), and
 //! [`Vault::shred`] erases a customer. Storage is the [`KeyTable`] trait (the store crate
 //! implements it; [`MemoryKeyTable`] serves tests). The vault never does SQL or HTTP, never
 //! decides who may call it, and never logs a key, a plaintext or a passphrase.
@@ -24,6 +25,7 @@ pub mod ff1;
 pub mod index;
 pub mod keystore;
 pub mod pkcs11;
+pub mod rotation;
 pub mod seal;
 pub mod secret;
 pub mod table;
@@ -34,6 +36,7 @@ pub use error::VaultError;
 pub use index::BlindIndex;
 pub use keystore::{KdfParams, PassphraseKeyFile, RootKeyStore};
 pub use pkcs11::{Pkcs11Config, Pkcs11KeyStore};
+pub use rotation::{RewrapConfig, RewrapJob, RewrapSummary};
 pub use seal::SealContext;
 pub use secret::KeyMaterial;
 pub use table::{

@@ -432,3 +432,60 @@ proptest! {
         prop_assert!(matches!(common::vault_with(&table).open(&at, &sealed), Err(VaultError::Erased)));
     }
 }
+
+#[test]
+fn background_rewrap_runs_beside_live_traffic_and_retires() {
+    let table = Arc::new(MemoryKeyTable::new());
+    let vault = Arc::new(common::vault_with(&table));
+    vault.create_tenant("acme").unwrap();
+    let customers: Vec<String> = (0..30).map(|i| format!("c{i:02}")).collect();
+    let sealed: Vec<Vec<u8>> = customers
+        .iter()
+        .map(|c| vault.seal(&ctx("acme", c, 0), c.as_bytes()).unwrap())
+        .collect();
+    vault.rotate("acme").unwrap();
+    let job = callvault_vault::RewrapJob::spawn(
+        Arc::clone(&vault),
+        "acme".into(),
+        callvault_vault::RewrapConfig {
+            batch: 4,
+            pause: std::time::Duration::from_millis(1),
+        },
+    );
+    // Live traffic while the job runs: every old value opens, new values seal.
+    for (i, c) in customers.iter().enumerate() {
+        assert_eq!(
+            vault.open(&ctx("acme", c, 0), &sealed[i]).unwrap(),
+            c.as_bytes()
+        );
+        vault.seal(&ctx("acme", c, 1), b"new").unwrap();
+    }
+    let summary = job.join().unwrap();
+    assert_eq!(
+        (
+            summary.rewrapped,
+            summary.remaining,
+            summary.retired.clone()
+        ),
+        (30, 0, vec![1])
+    );
+    let cold = common::vault_with(&table);
+    for (i, c) in customers.iter().enumerate() {
+        assert_eq!(
+            cold.open(&ctx("acme", c, 0), &sealed[i]).unwrap(),
+            c.as_bytes()
+        );
+    }
+
+    // A job stopped at once leaves the work for the next one.
+    vault.rotate("acme").unwrap();
+    let stopped =
+        callvault_vault::RewrapJob::spawn(Arc::clone(&vault), "acme".into(), Default::default());
+    let first = stopped.stop().unwrap();
+    let rest =
+        callvault_vault::RewrapJob::spawn(Arc::clone(&vault), "acme".into(), Default::default())
+            .join()
+            .unwrap();
+    assert_eq!(first.rewrapped + rest.rewrapped, 30);
+    assert_eq!(rest.retired, vec![2]);
+}
