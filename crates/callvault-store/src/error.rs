@@ -1,0 +1,32 @@
+//! The store's one error type. Messages carry identifiers and the backend's own text (which
+//! never includes bound parameter values), never row contents.
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database refused or failed an operation.
+    #[error("database: {0}")]
+    Backend(String),
+    /// The database was written by a newer callvault.
+    #[error("the database schema is at version {found}, newer than this build's {supported}")]
+    SchemaTooNew { found: i64, supported: i64 },
+    /// A row did not have the expected shape.
+    #[error("stored data is malformed: {0}")]
+    Corrupt(&'static str),
+    /// Opening the database failed.
+    #[error("cannot open the database at {path}: {reason}")]
+    Open { path: String, reason: String },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<StoreError> for callvault_vault::VaultError {
+    fn from(e: StoreError) -> callvault_vault::VaultError {
+        callvault_vault::VaultError::Table(e.to_string())
+    }
+}

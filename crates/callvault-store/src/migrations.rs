@@ -1,0 +1,92 @@
+//! Versioned schema migrations, applied in order at open inside one transaction each. A database
+//! newer than the build is refused rather than guessed at. Every table is keyed by tenant first.
+
+/// The SQLite migrations; index `i` brings the schema to version `i + 1`.
+pub const SQLITE: &[&str] = &[r#"
+CREATE TABLE tenants (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE principals (
+    tenant      TEXT NOT NULL REFERENCES tenants(id),
+    id          TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+
+-- Service tokens are stored as SHA-256 of the token (256 random bits): never the token.
+CREATE TABLE service_tokens (
+    token_hash  BLOB PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    principal   TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,
+    revoked_at  INTEGER,
+    FOREIGN KEY (tenant, principal) REFERENCES principals(tenant, id)
+) STRICT;
+
+CREATE TABLE conversations (
+    tenant        TEXT NOT NULL REFERENCES tenants(id),
+    id            TEXT NOT NULL,
+    customer_ref  TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    n_turns       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+CREATE INDEX conversations_by_customer ON conversations (tenant, customer_ref);
+
+CREATE TABLE turns (
+    tenant        TEXT NOT NULL,
+    conversation  TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    id            TEXT NOT NULL,
+    speaker       TEXT NOT NULL,
+    redacted      TEXT NOT NULL,
+    findings      TEXT NOT NULL,
+    sealed        BLOB NOT NULL,
+    started_at    INTEGER,
+    ended_at      INTEGER,
+    created_at    INTEGER NOT NULL,
+    PRIMARY KEY (tenant, conversation, seq),
+    FOREIGN KEY (tenant, conversation) REFERENCES conversations(tenant, id)
+) STRICT;
+
+CREATE TABLE tokens (
+    tenant        TEXT NOT NULL,
+    conversation  TEXT NOT NULL,
+    token_id      TEXT NOT NULL,
+    entity        TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    blind_index   BLOB,
+    sealed        BLOB,
+    turn_seq      INTEGER NOT NULL,
+    PRIMARY KEY (tenant, token_id),
+    FOREIGN KEY (tenant, conversation) REFERENCES conversations(tenant, id)
+) STRICT;
+CREATE INDEX tokens_by_conversation ON tokens (tenant, conversation);
+CREATE INDEX tokens_by_blind_index ON tokens (tenant, blind_index);
+
+-- The vault's key table (callvault_vault::KeyTable), apart from the data it protects.
+CREATE TABLE tenant_keys (
+    tenant      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    wrapped     BLOB NOT NULL,
+    PRIMARY KEY (tenant, kind, version)
+) STRICT;
+
+CREATE TABLE data_keys (
+    tenant      TEXT NOT NULL,
+    customer    TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    wrapped_by  INTEGER NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('active', 'destroyed')),
+    wrapped     BLOB NOT NULL,
+    PRIMARY KEY (tenant, customer, version)
+) STRICT;
+CREATE INDEX data_keys_by_wrapping ON data_keys (tenant, wrapped_by) WHERE state = 'active';
+"#];

@@ -1,0 +1,632 @@
+//! The embedded store: SQLite (bundled) in WAL mode in the data directory.
+//!
+//! One write connection (behind a mutex; the server batches turns into one transaction per
+//! group commit) and a few read connections (WAL lets them read while a write is in progress).
+//! `synchronous=FULL` makes every commit durable before it returns; `secure_delete` overwrites
+//! deleted content, so an erased key or index row does not linger in free pages.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use callvault_vault::{
+    DataKeyRecord, DataKeyState, KeyTable, TenantKeyKind, TenantKeyRecord, VaultError,
+};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
+
+use crate::migrations::SQLITE;
+use crate::model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
+use crate::{Store, StoreError};
+
+/// Read connections kept open.
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open_err = |e: rusqlite::Error| StoreError::Open {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let mut writer = Connection::open(path).map_err(open_err)?;
+        configure(&writer).map_err(open_err)?;
+        migrate(&mut writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(open_err)?;
+            reader
+                .busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(open_err)?;
+            readers.push(Mutex::new(reader));
+        }
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.writer
+            .lock()
+            .map_err(|_| StoreError::Backend("writer connection poisoned".into()))
+    }
+
+    /// A free read connection, or the first one to come free.
+    fn read(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        for reader in &self.readers {
+            if let Ok(guard) = reader.try_lock() {
+                return Ok(guard);
+            }
+        }
+        self.readers[0]
+            .lock()
+            .map_err(|_| StoreError::Backend("reader connection poisoned".into()))
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = SQLITE.len() as i64;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    for (i, sql) in SQLITE.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database migrated");
+    }
+    Ok(())
+}
+
+fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
+    Ok(ConversationRow {
+        tenant: r.get(0)?,
+        id: r.get(1)?,
+        customer_ref: r.get(2)?,
+        created_at: r.get(3)?,
+        n_turns: r.get::<_, i64>(4)? as u64,
+    })
+}
+
+fn blind_index(bytes: Option<Vec<u8>>) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if let Some(b) = bytes.filter(|b| b.len() == 32) {
+        out.copy_from_slice(&b);
+    }
+    out
+}
+
+fn kind_str(kind: TenantKeyKind) -> &'static str {
+    kind.as_str()
+}
+
+fn parse_kind(s: &str) -> Result<TenantKeyKind, StoreError> {
+    match s {
+        "wrapping" => Ok(TenantKeyKind::Wrapping),
+        "index" => Ok(TenantKeyKind::Index),
+        _ => Err(StoreError::Corrupt("unknown tenant key kind")),
+    }
+}
+
+fn data_key_row(r: &Row<'_>) -> rusqlite::Result<(DataKeyRecord, String)> {
+    let state: String = r.get(4)?;
+    Ok((
+        DataKeyRecord {
+            tenant: r.get(0)?,
+            customer: r.get(1)?,
+            version: r.get::<_, i64>(2)? as u32,
+            wrapped_by: r.get::<_, i64>(3)? as u32,
+            state: if state == "active" {
+                DataKeyState::Active
+            } else {
+                DataKeyState::Destroyed
+            },
+            wrapped: r.get(5)?,
+        },
+        state,
+    ))
+}
+
+const DATA_KEY_COLUMNS: &str = "tenant, customer, version, wrapped_by, state, wrapped";
+
+impl Store for SqliteStore {
+    fn create_tenant(&self, tenant: &str, name: &str) -> Result<bool, StoreError> {
+        let n = self.write()?.execute(
+            "INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?1, ?2, unixepoch('subsec') * 1000)",
+            params![tenant, name],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn create_service_token(
+        &self,
+        principal: &Principal,
+        token_hash: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO principals (tenant, id, name, role, created_at) VALUES (?1, ?2, ?3, ?4, unixepoch('subsec') * 1000)",
+            params![principal.tenant, principal.id, principal.name, principal.role],
+        )?;
+        tx.execute(
+            "INSERT INTO service_tokens (token_hash, tenant, principal, created_at, expires_at) VALUES (?1, ?2, ?3, unixepoch('subsec') * 1000, ?4)",
+            params![&token_hash[..], principal.tenant, principal.id, principal.expires_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn principal_by_token(
+        &self,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+    ) -> Result<Option<Principal>, StoreError> {
+        Ok(self
+            .read()?
+            .prepare_cached(
+                "SELECT p.tenant, p.id, p.name, p.role, t.expires_at FROM service_tokens t
+                 JOIN principals p ON p.tenant = t.tenant AND p.id = t.principal
+                 WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)",
+            )?
+            .query_row(params![&token_hash[..], now_ms], |r| {
+                Ok(Principal {
+                    tenant: r.get(0)?,
+                    id: r.get(1)?,
+                    name: r.get(2)?,
+                    role: r.get(3)?,
+                    expires_at: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn revoke_token(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.write()?.execute(
+            "UPDATE service_tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+            params![&token_hash[..], now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn create_conversation(&self, row: &ConversationRow) -> Result<bool, StoreError> {
+        let n = self.write()?.execute(
+            "INSERT OR IGNORE INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES (?1, ?2, ?3, ?4, 0)",
+            params![row.tenant, row.id, row.customer_ref, row.created_at],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn conversation(&self, tenant: &str, id: &str) -> Result<Option<ConversationRow>, StoreError> {
+        Ok(self
+            .read()?
+            .prepare_cached(
+                "SELECT tenant, id, customer_ref, created_at, n_turns FROM conversations WHERE tenant = ?1 AND id = ?2",
+            )?
+            .query_row(params![tenant, id], conversation_row)
+            .optional()?)
+    }
+
+    fn list_conversations(
+        &self,
+        tenant: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ConversationRow>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT tenant, id, customer_ref, created_at, n_turns FROM conversations
+             WHERE tenant = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![tenant, after.unwrap_or(""), limit as i64],
+            conversation_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn turns(&self, tenant: &str, conversation: &str) -> Result<Vec<TurnRow>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at
+             FROM turns WHERE tenant = ?1 AND conversation = ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![tenant, conversation], |r| {
+            Ok(TurnRow {
+                tenant: r.get(0)?,
+                conversation: r.get(1)?,
+                seq: r.get::<_, i64>(2)? as u64,
+                id: r.get(3)?,
+                speaker: r.get(4)?,
+                redacted: r.get(5)?,
+                findings: r.get(6)?,
+                sealed: r.get(7)?,
+                started_at: r.get(8)?,
+                ended_at: r.get(9)?,
+                created_at: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn tokens(&self, tenant: &str, conversation: &str) -> Result<Vec<TokenRow>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq
+             FROM tokens WHERE tenant = ?1 AND conversation = ?2 ORDER BY turn_seq, label",
+        )?;
+        let rows = stmt.query_map(params![tenant, conversation], |r| {
+            Ok(TokenRow {
+                tenant: r.get(0)?,
+                conversation: r.get(1)?,
+                token_id: r.get(2)?,
+                entity: r.get(3)?,
+                label: r.get(4)?,
+                blind_index: blind_index(r.get(5)?),
+                sealed: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+                turn_seq: r.get::<_, i64>(7)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn append_turns(&self, batch: &[TurnWrite]) -> Result<(), StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        {
+            let mut turn = tx.prepare_cached(
+                "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            let mut token = tx.prepare_cached(
+                "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut count = tx.prepare_cached(
+                "UPDATE conversations SET n_turns = MAX(n_turns, ?3) WHERE tenant = ?1 AND id = ?2",
+            )?;
+            for write in batch {
+                let t = &write.turn;
+                turn.execute(params![
+                    t.tenant,
+                    t.conversation,
+                    t.seq as i64,
+                    t.id,
+                    t.speaker,
+                    t.redacted,
+                    t.findings,
+                    t.sealed,
+                    t.started_at,
+                    t.ended_at,
+                    t.created_at
+                ])?;
+                for k in &write.new_tokens {
+                    token.execute(params![
+                        k.tenant,
+                        k.conversation,
+                        k.token_id,
+                        k.entity,
+                        k.label,
+                        &k.blind_index[..],
+                        k.sealed,
+                        k.turn_seq as i64
+                    ])?;
+                }
+                count.execute(params![t.tenant, t.conversation, (t.seq + 1) as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn search(
+        &self,
+        tenant: &str,
+        blind_index: &[u8; 32],
+        limit: usize,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT conversation, label, token_id FROM tokens WHERE tenant = ?1 AND blind_index = ?2
+             ORDER BY conversation, label LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![tenant, &blind_index[..], limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn erase_customer(
+        &self,
+        tenant: &str,
+        customer_ref: &str,
+    ) -> Result<ErasureCounts, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let conversations: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM conversations WHERE tenant = ?1 AND customer_ref = ?2",
+            params![tenant, customer_ref],
+            |r| r.get(0),
+        )?;
+        let turns: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM turns WHERE tenant = ?1 AND conversation IN
+             (SELECT id FROM conversations WHERE tenant = ?1 AND customer_ref = ?2)",
+            params![tenant, customer_ref],
+            |r| r.get(0),
+        )?;
+        let tokens = tx.execute(
+            "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = ?1 AND conversation IN
+             (SELECT id FROM conversations WHERE tenant = ?1 AND customer_ref = ?2)",
+            params![tenant, customer_ref],
+        )?;
+        tx.commit()?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(ErasureCounts {
+            conversations: conversations as u64,
+            turns: turns as u64,
+            tokens: tokens as u64,
+        })
+    }
+}
+
+impl KeyTable for SqliteStore {
+    fn tenant_keys(&self, tenant: &str) -> Result<Vec<TenantKeyRecord>, VaultError> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT tenant, kind, version, wrapped FROM tenant_keys WHERE tenant = ?1 ORDER BY kind, version")
+            .map_err(StoreError::from)?;
+        let rows = stmt
+            .query_map(params![tenant], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            })
+            .map_err(StoreError::from)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (tenant, kind, version, wrapped) = row.map_err(StoreError::from)?;
+            out.push(TenantKeyRecord {
+                tenant,
+                kind: parse_kind(&kind)?,
+                version: version as u32,
+                wrapped,
+            });
+        }
+        Ok(out)
+    }
+
+    fn insert_tenant_key(&self, record: &TenantKeyRecord) -> Result<bool, VaultError> {
+        let n = self
+            .write()?
+            .execute(
+                "INSERT OR IGNORE INTO tenant_keys (tenant, kind, version, wrapped) VALUES (?1, ?2, ?3, ?4)",
+                params![record.tenant, kind_str(record.kind), record.version as i64, record.wrapped],
+            )
+            .map_err(StoreError::from)?;
+        Ok(n == 1)
+    }
+
+    fn retire_wrapping_key(&self, tenant: &str, version: u32) -> Result<bool, VaultError> {
+        let n = self
+            .write()?
+            .execute(
+                "DELETE FROM tenant_keys WHERE tenant = ?1 AND kind = 'wrapping' AND version = ?2
+                 AND NOT EXISTS (SELECT 1 FROM data_keys WHERE tenant = ?1 AND state = 'active' AND wrapped_by = ?2)",
+                params![tenant, version as i64],
+            )
+            .map_err(StoreError::from)?;
+        Ok(n == 1)
+    }
+
+    fn data_key(
+        &self,
+        tenant: &str,
+        customer: &str,
+        version: u32,
+    ) -> Result<Option<DataKeyRecord>, VaultError> {
+        let sql = format!("SELECT {DATA_KEY_COLUMNS} FROM data_keys WHERE tenant = ?1 AND customer = ?2 AND version = ?3");
+        Ok(self
+            .read()?
+            .prepare_cached(&sql)
+            .map_err(StoreError::from)?
+            .query_row(params![tenant, customer, version as i64], data_key_row)
+            .optional()
+            .map_err(StoreError::from)?
+            .map(|(r, _)| r))
+    }
+
+    fn latest_data_key(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<Option<DataKeyRecord>, VaultError> {
+        let sql = format!(
+            "SELECT {DATA_KEY_COLUMNS} FROM data_keys WHERE tenant = ?1 AND customer = ?2 ORDER BY version DESC LIMIT 1"
+        );
+        Ok(self
+            .read()?
+            .prepare_cached(&sql)
+            .map_err(StoreError::from)?
+            .query_row(params![tenant, customer], data_key_row)
+            .optional()
+            .map_err(StoreError::from)?
+            .map(|(r, _)| r))
+    }
+
+    fn insert_data_key(&self, record: &DataKeyRecord) -> Result<bool, VaultError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        let wrapping_exists: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM tenant_keys WHERE tenant = ?1 AND kind = 'wrapping' AND version = ?2)",
+                params![record.tenant, record.wrapped_by as i64],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::from)?;
+        if !wrapping_exists {
+            return Err(VaultError::UnknownKeyVersion {
+                tenant: record.tenant.clone(),
+                version: record.wrapped_by,
+            });
+        }
+        let n = tx
+            .execute(
+                "INSERT OR IGNORE INTO data_keys (tenant, customer, version, wrapped_by, state, wrapped)
+                 VALUES (?1, ?2, ?3, ?4, 'active', ?5)",
+                params![record.tenant, record.customer, record.version as i64, record.wrapped_by as i64, record.wrapped],
+            )
+            .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(n == 1)
+    }
+
+    fn rewrap_data_key(
+        &self,
+        record: &DataKeyRecord,
+        expected_wrapped_by: u32,
+    ) -> Result<bool, VaultError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        let wrapping_exists: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM tenant_keys WHERE tenant = ?1 AND kind = 'wrapping' AND version = ?2)",
+                params![record.tenant, record.wrapped_by as i64],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::from)?;
+        if !wrapping_exists {
+            return Err(VaultError::UnknownKeyVersion {
+                tenant: record.tenant.clone(),
+                version: record.wrapped_by,
+            });
+        }
+        let n = tx
+            .execute(
+                "UPDATE data_keys SET wrapped_by = ?4, wrapped = ?5
+                 WHERE tenant = ?1 AND customer = ?2 AND version = ?3 AND state = 'active' AND wrapped_by = ?6",
+                params![
+                    record.tenant,
+                    record.customer,
+                    record.version as i64,
+                    record.wrapped_by as i64,
+                    record.wrapped,
+                    expected_wrapped_by as i64
+                ],
+            )
+            .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(n == 1)
+    }
+
+    fn data_keys_wrapped_below(
+        &self,
+        tenant: &str,
+        below: u32,
+        after: Option<(&str, u32)>,
+        limit: usize,
+    ) -> Result<Vec<DataKeyRecord>, VaultError> {
+        let (after_customer, after_version) = after.map(|(c, v)| (c, v as i64)).unwrap_or(("", -1));
+        let sql = format!(
+            "SELECT {DATA_KEY_COLUMNS} FROM data_keys
+             WHERE tenant = ?1 AND state = 'active' AND wrapped_by < ?2 AND (customer, version) > (?3, ?4)
+             ORDER BY customer, version LIMIT ?5"
+        );
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(StoreError::from)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    tenant,
+                    below as i64,
+                    after_customer,
+                    after_version,
+                    limit as i64
+                ],
+                data_key_row,
+            )
+            .map_err(StoreError::from)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row.map_err(StoreError::from)?.0);
+        }
+        Ok(out)
+    }
+
+    fn count_wrapped_by(&self, tenant: &str, version: u32) -> Result<u64, VaultError> {
+        let n: i64 = self
+            .read()?
+            .query_row(
+                "SELECT COUNT(*) FROM data_keys WHERE tenant = ?1 AND state = 'active' AND wrapped_by = ?2",
+                params![tenant, version as i64],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::from)?;
+        Ok(n as u64)
+    }
+
+    fn destroy_data_keys(&self, tenant: &str, customer: &str) -> Result<Vec<u32>, VaultError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        let versions: Vec<u32> = {
+            let mut stmt = tx
+                .prepare("SELECT version FROM data_keys WHERE tenant = ?1 AND customer = ?2 AND state = 'active'")
+                .map_err(StoreError::from)?;
+            let rows = stmt
+                .query_map(params![tenant, customer], |r| r.get::<_, i64>(0))
+                .map_err(StoreError::from)?;
+            rows.map(|v| v.map(|v| v as u32))
+                .collect::<rusqlite::Result<_>>()
+                .map_err(StoreError::from)?
+        };
+        // secure_delete overwrites the old page content when the row shrinks.
+        tx.execute(
+            "UPDATE data_keys SET state = 'destroyed', wrapped = X'' WHERE tenant = ?1 AND customer = ?2 AND state = 'active'",
+            params![tenant, customer],
+        )
+        .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        // Old page images with the wrapped key live on in the WAL until a checkpoint; fold them
+        // into the (secure-deleted) database and truncate the WAL.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(StoreError::from)?;
+        Ok(versions)
+    }
+}

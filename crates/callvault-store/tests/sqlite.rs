@@ -1,0 +1,193 @@
+//! The SQLite store: its own operations, and the vault running over it as its key table.
+
+use std::sync::Arc;
+
+use callvault_store::{
+    ConversationRow, Principal, SqliteStore, Store, TokenRow, TurnRow, TurnWrite,
+};
+use callvault_vault::seal::AeadKey;
+use callvault_vault::{
+    KeyMaterial, KeyTable, RootKeyStore, SealContext, Vault, VaultConfig, VaultError,
+};
+
+struct Root(AeadKey);
+impl RootKeyStore for Root {
+    fn wrap(&self, key: &KeyMaterial, aad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.0.seal(0, aad, key.expose_secret())
+    }
+    fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<KeyMaterial, VaultError> {
+        KeyMaterial::from_slice(&self.0.open(aad, wrapped)?)
+    }
+    fn describe(&self) -> String {
+        "test root".into()
+    }
+}
+
+fn vault(store: &Arc<SqliteStore>, root: &Arc<Root>) -> Vault {
+    let table: Arc<dyn KeyTable> = store.clone();
+    let root: Arc<dyn RootKeyStore> = root.clone();
+    Vault::new(root, table, VaultConfig::default())
+}
+
+fn turn(conversation: &str, seq: u64) -> TurnRow {
+    TurnRow {
+        tenant: "acme".into(),
+        conversation: conversation.into(),
+        seq,
+        id: format!("t{seq}"),
+        speaker: "customer".into(),
+        redacted: "my card is [CREDIT_CARD_1]".into(),
+        findings: "[]".into(),
+        sealed: vec![1, 2, 3],
+        started_at: None,
+        ended_at: None,
+        created_at: 1,
+    }
+}
+
+#[test]
+fn the_vault_runs_on_the_sqlite_key_table_across_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callvault.db");
+    let root = Arc::new(Root(
+        AeadKey::new(&KeyMaterial::generate().unwrap()).unwrap(),
+    ));
+    let at = |customer| SealContext {
+        tenant: "acme",
+        customer,
+        conversation: "c1",
+        turn: 0,
+        field: "turn.text",
+    };
+    let (sealed_a, sealed_b) = {
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        let v = vault(&store, &root);
+        v.create_tenant("acme").unwrap();
+        let a = v.seal(&at("alice"), b"alice's secret").unwrap();
+        let b = v.seal(&at("bob"), b"bob's secret").unwrap();
+        v.rotate("acme").unwrap();
+        assert_eq!(v.rewrap("acme", 1).unwrap().remaining, 1);
+        (a, b)
+    };
+    // Reopened: migrations are idempotent, rotation resumes, retirement is enforced by SQL.
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let v = vault(&store, &root);
+    assert_eq!(v.open(&at("alice"), &sealed_a).unwrap(), b"alice's secret");
+    assert!(
+        !store.retire_wrapping_key("acme", 1).unwrap(),
+        "v1 still wraps a key"
+    );
+    while v.rewrap("acme", 10).unwrap().remaining > 0 {}
+    assert_eq!(v.retire_unused("acme").unwrap(), vec![1]);
+    v.shred("acme", "alice").unwrap();
+    assert!(matches!(
+        v.open(&at("alice"), &sealed_a),
+        Err(VaultError::Erased)
+    ));
+    assert_eq!(v.open(&at("bob"), &sealed_b).unwrap(), b"bob's secret");
+    // A stale writer cannot insert under a retired version.
+    let stale = callvault_vault::DataKeyRecord {
+        tenant: "acme".into(),
+        customer: "carol".into(),
+        version: 1,
+        wrapped_by: 1,
+        state: callvault_vault::DataKeyState::Active,
+        wrapped: vec![0; 60],
+    };
+    assert!(matches!(
+        store.insert_data_key(&stale),
+        Err(VaultError::UnknownKeyVersion { .. })
+    ));
+}
+
+#[test]
+fn conversations_turns_tokens_search_and_erasure() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("db")).unwrap();
+    assert!(store.create_tenant("acme", "Acme").unwrap());
+    assert!(!store.create_tenant("acme", "Acme").unwrap());
+    let principal = Principal {
+        tenant: "acme".into(),
+        id: "ingest-1".into(),
+        name: "pipeline".into(),
+        role: "ingest".into(),
+        expires_at: None,
+    };
+    store.create_service_token(&principal, &[7; 32]).unwrap();
+    assert_eq!(
+        store.principal_by_token(&[7; 32], 0).unwrap(),
+        Some(principal)
+    );
+    assert_eq!(store.principal_by_token(&[8; 32], 0).unwrap(), None);
+
+    for (id, customer) in [("c1", "cust-1"), ("c2", "cust-2")] {
+        let row = ConversationRow {
+            tenant: "acme".into(),
+            id: id.into(),
+            customer_ref: customer.into(),
+            created_at: 1,
+            n_turns: 0,
+        };
+        assert!(store.create_conversation(&row).unwrap());
+    }
+    let token = |conversation: &str, id: &str, index: u8| TokenRow {
+        tenant: "acme".into(),
+        conversation: conversation.into(),
+        token_id: id.into(),
+        entity: "CREDIT_CARD".into(),
+        label: "CREDIT_CARD_1".into(),
+        blind_index: [index; 32],
+        sealed: vec![9; 40],
+        turn_seq: 0,
+    };
+    store
+        .append_turns(&[
+            TurnWrite {
+                turn: turn("c1", 0),
+                new_tokens: vec![token("c1", "tok_a", 1)],
+            },
+            TurnWrite {
+                turn: turn("c2", 0),
+                new_tokens: vec![token("c2", "tok_b", 1)],
+            },
+            TurnWrite {
+                turn: turn("c1", 1),
+                new_tokens: vec![],
+            },
+        ])
+        .unwrap();
+    assert_eq!(
+        store.conversation("acme", "c1").unwrap().unwrap().n_turns,
+        2
+    );
+    assert_eq!(store.turns("acme", "c1").unwrap().len(), 2);
+    assert_eq!(store.search("acme", &[1; 32], 10).unwrap().len(), 2);
+    assert_eq!(store.search("other", &[1; 32], 10).unwrap().len(), 0);
+
+    // A batch with one bad row leaves nothing behind.
+    let dup = store.append_turns(&[
+        TurnWrite {
+            turn: turn("c2", 1),
+            new_tokens: vec![],
+        },
+        TurnWrite {
+            turn: turn("c1", 0),
+            new_tokens: vec![],
+        },
+    ]);
+    assert!(dup.is_err());
+    assert_eq!(store.turns("acme", "c2").unwrap().len(), 1);
+
+    let erased = store.erase_customer("acme", "cust-1").unwrap();
+    assert_eq!(
+        (erased.conversations, erased.turns, erased.tokens),
+        (1, 2, 1)
+    );
+    assert_eq!(store.search("acme", &[1; 32], 10).unwrap().len(), 1);
+    let page = store.list_conversations("acme", None, 1).unwrap();
+    assert_eq!(page[0].id, "c1");
+    assert_eq!(
+        store.list_conversations("acme", Some("c1"), 10).unwrap()[0].id,
+        "c2"
+    );
+}
