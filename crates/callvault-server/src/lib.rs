@@ -1,2 +1,122 @@
-//! placeholder
+//! callvault's HTTP API (axum): REST for conversations, turns, search and erasure; health,
+//! metrics. Handlers parse, authenticate (the [`extract::Authenticated`] extractor) and call
+//! `callvault-core`; they hold no business rules.
+//!
+//! [`app`] builds the router over an [`AppState`] (tests call it without a socket);
+//! [`run`] serves it on a listener until the shutdown future resolves, then lets the writer
+//! commit what is queued. Only the binary binds sockets and installs the log subscriber.
+
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod extract;
+mod routes;
+
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use callvault_core::Core;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// HTTP limits.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerConfig {
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Requests per second per principal (sustained; bursts up to the same number).
+    pub rate_per_principal: u32,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            max_body_bytes: 64 * 1024,
+            rate_per_principal: 50_000,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What every handler sees.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Arc<Core>,
+    pub limiter: Arc<DefaultKeyedRateLimiter<(String, String)>>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(core: Arc<Core>, config: &ServerConfig) -> AppState {
+        let rate = NonZeroU32::new(config.rate_per_principal).unwrap_or(NonZeroU32::MIN);
+        AppState {
+            core,
+            limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate))),
+            metrics: metrics_handle(),
+        }
+    }
+}
+
+/// The process's metrics recorder, installed on first use.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may be installed already (an embedding program's): then ours
+            // still renders what it counted itself.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// The router.
+pub fn app(state: AppState, config: &ServerConfig) -> Router {
+    routes::router()
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(
+            // One span per request: method and route only. Never the URI: a query string can
+            // carry a searched value.
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "unmatched".into());
+                tracing::info_span!("request", method = %req.method(), route = %route)
+            }),
+        )
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then commits queued turns.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let core = Arc::clone(&state.core);
+    let router = app(state, &config);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tokio::task::spawn_blocking(move || core.shutdown())
+        .await
+        .map_err(std::io::Error::other)?;
+    Ok(())
+}

@@ -1,15 +1,26 @@
-//! `callvault init`: create the root key, in a passphrase-sealed key file or inside a PKCS#11
-//! token. Reading secrets (passphrase, PIN) from the environment, a file or a prompt happens
-//! here; everything cryptographic is `callvault-vault`'s.
+//! `callvault init`: make a data directory ready to serve. It creates (or, with
+//! `--use-existing-key`, reuses) the root key outside the data directory, creates the SQLite
+//! database and the first tenant with its keys, and prints one JSON object on stdout with the
+//! tenant and the admin and ingest tokens (shown once; only their hashes are stored). Human text
+//! goes to stderr. Reading secrets (passphrase, PIN) happens here; everything cryptographic is
+//! `callvault-vault`'s.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use callvault_core::Core;
+use callvault_store::{SqliteStore, Store};
 use callvault_vault::pkcs11::{DEFAULT_KEY_LABEL, SOFTHSM2_MODULE};
-use callvault_vault::{KdfParams, PassphraseKeyFile, Pkcs11Config, Pkcs11KeyStore};
+use callvault_vault::{
+    KdfParams, KeyTable, PassphraseKeyFile, Pkcs11Config, Pkcs11KeyStore, RootKeyStore, Vault,
+    VaultConfig,
+};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
+
+use crate::config::{FileConfig, KeysSection, ServerSection, StoreSection, CONFIG_FILE};
 
 /// Environment variable holding the key file passphrase.
 pub const PASSPHRASE_ENV: &str = "CALLVAULT_PASSPHRASE";
@@ -18,10 +29,20 @@ pub const PIN_ENV: &str = "CALLVAULT_PKCS11_PIN";
 
 #[derive(clap::Args)]
 pub struct InitArgs {
+    /// The data directory to create (database, configuration). Must not be initialized yet.
+    #[arg(long, default_value = "callvault-data")]
+    data_dir: PathBuf,
+    /// The first tenant's id.
+    #[arg(long, default_value = "default")]
+    tenant: String,
     /// Where to write the key file [default: $CALLVAULT_KEY_FILE, else
-    /// $XDG_CONFIG_HOME/callvault/root.key, else ~/.config/callvault/root.key].
+    /// $XDG_CONFIG_HOME/callvault/root.key, else ~/.config/callvault/root.key]. Kept outside
+    /// the data directory so a copy of the data is not a copy of the key.
     #[arg(long)]
     key_file: Option<PathBuf>,
+    /// Use a root key that already exists (key file or token key) instead of refusing.
+    #[arg(long)]
+    use_existing_key: bool,
     /// Read the passphrase from this file (first line) instead of $CALLVAULT_PASSPHRASE or a prompt.
     #[arg(long)]
     passphrase_file: Option<PathBuf>,
@@ -31,7 +52,7 @@ pub struct InitArgs {
     /// Argon2id passes.
     #[arg(long, default_value_t = 3)]
     kdf_passes: u32,
-    /// Create the root key inside the PKCS#11 token with this label instead of a key file.
+    /// Keep the root key inside the PKCS#11 token with this label instead of a key file.
     #[arg(long)]
     pkcs11_token: Option<String>,
     /// The PKCS#11 module.
@@ -43,62 +64,187 @@ pub struct InitArgs {
     /// Read the user PIN from this file instead of $CALLVAULT_PKCS11_PIN or a prompt.
     #[arg(long)]
     pkcs11_pin_file: Option<PathBuf>,
+    /// Address `serve` will listen on (written to the configuration).
+    #[arg(long, default_value = crate::config::DEFAULT_LISTEN)]
+    listen: String,
 }
 
 pub fn run(args: &InitArgs) -> Result<ExitCode> {
-    if let Some(token) = &args.pkcs11_token {
-        let pin = secret_from(
-            PIN_ENV,
-            args.pkcs11_pin_file.as_deref(),
-            "PKCS#11 user PIN",
-            false,
-        )?;
-        let config = Pkcs11Config {
-            module: args.pkcs11_module.clone(),
-            token_label: token.clone(),
-            pin,
-            key_label: args.pkcs11_key_label.clone(),
-        };
-        let store = Pkcs11KeyStore::create(&config)?;
-        let protected = store.key_is_protected()?;
-        println!(
-            "created root key {:?} in PKCS#11 token {token:?} (sensitive, non-extractable: {protected})",
-            args.pkcs11_key_label
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-
-    let path = match &args.key_file {
-        Some(path) => path.clone(),
-        None => default_key_file()?,
-    };
-    if path.exists() {
-        // Checked here too so that nobody is asked for a passphrase that cannot be used.
+    let config_path = args.data_dir.join(CONFIG_FILE);
+    if config_path.exists() {
         bail!(
-            "a key file already exists at {}; refusing to overwrite it",
-            path.display()
+            "{} is already initialized ({} exists); refusing to overwrite it",
+            args.data_dir.display(),
+            config_path.display()
         );
     }
-    let passphrase = secret_from(
-        PASSPHRASE_ENV,
-        args.passphrase_file.as_deref(),
-        "passphrase",
-        true,
-    )?;
-    let params = KdfParams {
-        m_cost: args.kdf_memory_mib.saturating_mul(1024),
-        t_cost: args.kdf_passes,
-        ..KdfParams::RECOMMENDED
+    check_tenant(&args.tenant)?;
+
+    let (root, keys): (Arc<dyn RootKeyStore>, KeysSection) = match &args.pkcs11_token {
+        Some(token) => {
+            let config = Pkcs11Config {
+                module: args.pkcs11_module.clone(),
+                token_label: token.clone(),
+                pin: secret_from(
+                    PIN_ENV,
+                    args.pkcs11_pin_file.as_deref(),
+                    "PKCS#11 user PIN",
+                    false,
+                )?,
+                key_label: args.pkcs11_key_label.clone(),
+            };
+            let store = match Pkcs11KeyStore::create(&config) {
+                Err(callvault_vault::VaultError::TokenKeyExists { .. })
+                    if args.use_existing_key =>
+                {
+                    Pkcs11KeyStore::open(&config)?
+                }
+                other => other?,
+            };
+            eprintln!(
+                "root key {:?} in PKCS#11 token {token:?} (sensitive, non-extractable: {})",
+                args.pkcs11_key_label,
+                store.key_is_protected()?
+            );
+            let keys = KeysSection {
+                pkcs11_token: Some(token.clone()),
+                pkcs11_module: Some(args.pkcs11_module.clone()),
+                pkcs11_key_label: Some(args.pkcs11_key_label.clone()),
+                key_file: None,
+            };
+            (Arc::new(store), keys)
+        }
+        None => {
+            let path = match &args.key_file {
+                Some(path) => path.clone(),
+                None => default_key_file()?,
+            };
+            let path = absolute(&path)?;
+            if path.starts_with(absolute(&args.data_dir)?) {
+                bail!("the key file must live outside the data directory (a copy of the data must not be a copy of the key)");
+            }
+            let exists = path.exists();
+            if exists && !args.use_existing_key {
+                bail!(
+                    "a key file already exists at {}; refusing to overwrite it (pass --use-existing-key to use it)",
+                    path.display()
+                );
+            }
+            let passphrase = secret_from(
+                PASSPHRASE_ENV,
+                args.passphrase_file.as_deref(),
+                "passphrase",
+                !exists,
+            )?;
+            let file = if exists {
+                PassphraseKeyFile::open(&path, &passphrase)?
+            } else {
+                let params = KdfParams {
+                    m_cost: args.kdf_memory_mib.saturating_mul(1024),
+                    t_cost: args.kdf_passes,
+                    ..KdfParams::RECOMMENDED
+                };
+                let file = PassphraseKeyFile::create(&path, &passphrase, params)?;
+                eprintln!(
+                    "created root key file {} (Argon2id, {} MiB, {} passes, {} lanes); keep it apart from the data and back it up separately",
+                    path.display(),
+                    args.kdf_memory_mib,
+                    params.t_cost,
+                    params.p_cost
+                );
+                file
+            };
+            let keys = KeysSection {
+                key_file: Some(path),
+                ..KeysSection::default()
+            };
+            (Arc::new(file), keys)
+        }
     };
-    PassphraseKeyFile::create(&path, &passphrase, params)?;
-    println!(
-        "created root key file {} (Argon2id, {} MiB, {} passes, {} lanes)\nkeep it apart from the data directory and back it up separately",
-        path.display(),
-        args.kdf_memory_mib,
-        params.t_cost,
-        params.p_cost
+
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let db = args.data_dir.join("callvault.db");
+    let store = Arc::new(SqliteStore::open(&db)?);
+    let table: Arc<dyn KeyTable> = store.clone();
+    let vault = Vault::new(root, table, VaultConfig::default());
+    let tokens = Core::provision_tenant(
+        store.as_ref() as &dyn Store,
+        &vault,
+        &args.tenant,
+        &args.tenant,
+    )
+    .map_err(|e| anyhow::anyhow!("creating tenant {:?}: {e}", args.tenant))?;
+
+    let file = FileConfig {
+        store: StoreSection {
+            url: Some("sqlite:callvault.db".into()),
+        },
+        keys,
+        server: ServerSection {
+            listen: Some(args.listen.clone()),
+            ..ServerSection::default()
+        },
+    };
+    let text = toml::to_string_pretty(&file).context("writing the configuration")?;
+    std::fs::write(&config_path, text)
+        .with_context(|| format!("writing {}", config_path.display()))?;
+    eprintln!(
+        "initialized {} (tenant {:?}); the tokens below are shown once",
+        args.data_dir.display(),
+        args.tenant
     );
+    let out = Zeroizing::new(
+        serde_json::json!({
+            "tenant": args.tenant,
+            "admin_token": tokens.admin_token.as_str(),
+            "ingest_token": tokens.ingest_token.as_str(),
+            "data_dir": args.data_dir,
+            "config": config_path,
+        })
+        .to_string(),
+    );
+    println!("{}", out.as_str());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the configured root key store (for `serve`).
+pub fn open_root(root: &crate::config::RootKey) -> Result<Arc<dyn RootKeyStore>> {
+    Ok(match root {
+        crate::config::RootKey::File(path) => {
+            let passphrase = secret_from(PASSPHRASE_ENV, None, "passphrase", false)?;
+            Arc::new(PassphraseKeyFile::open(path, &passphrase)?)
+        }
+        crate::config::RootKey::Pkcs11 {
+            module,
+            token,
+            key_label,
+        } => {
+            let config = Pkcs11Config {
+                module: module.clone(),
+                token_label: token.clone(),
+                pin: secret_from(PIN_ENV, None, "PKCS#11 user PIN", false)?,
+                key_label: key_label.clone(),
+            };
+            Arc::new(Pkcs11KeyStore::open(&config)?)
+        }
+    })
+}
+
+fn check_tenant(tenant: &str) -> Result<()> {
+    let ok = !tenant.is_empty()
+        && tenant.len() <= 64
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        bail!("--tenant must be 1 to 64 characters of letters, digits, '-' and '_'");
+    }
+    Ok(())
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))
 }
 
 /// The key file location when none is given: configuration, not data, so it never defaults into
@@ -115,7 +261,7 @@ pub fn default_key_file() -> Result<PathBuf> {
     Ok(config.join("callvault").join("root.key"))
 }
 
-/// A secret from an environment variable, a file, or a terminal prompt, in that order.
+/// A secret from a file, an environment variable, or a terminal prompt, in that order.
 pub fn secret_from(
     env: &str,
     file: Option<&Path>,

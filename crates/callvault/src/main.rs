@@ -7,10 +7,12 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod config;
 mod eval;
 mod init;
 mod interchange;
 mod redact;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -29,12 +31,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the root key: a key file sealed by a passphrase (Argon2id), or a key generated
-    /// inside a PKCS#11 token. Never overwrites an existing root key.
+    /// Make a data directory ready to serve: root key (a key file sealed by a passphrase, or a
+    /// key inside a PKCS#11 token, kept outside the data directory), database, first tenant with
+    /// admin and ingest tokens (printed once as JSON on stdout). Never overwrites a root key.
     ///
     /// The passphrase comes from `CALLVAULT_PASSPHRASE`, from `--passphrase-file`, or from a
-    /// prompt on the terminal. The key file lives apart from the data directory by default.
+    /// prompt on the terminal.
     Init(init::InitArgs),
+    /// Serve the API from an initialized data directory (passphrase as for `init`).
+    Serve {
+        #[arg(long, default_value = "callvault-data")]
+        data_dir: PathBuf,
+        /// Configuration file [default: DATA_DIR/callvault.toml].
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Address to listen on (overrides the configuration and CALLVAULT_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+    },
     /// Redact personal data from text (stdin or a file).
     ///
     /// Text mode: every line is a turn of one conversation; PII becomes `[TYPE_n]` labels, the
@@ -73,10 +87,34 @@ enum Command {
     },
 }
 
+/// JSON logs on stderr; `RUST_LOG` filters (default `info`). Libraries only emit events.
+fn install_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Init(args) => init::run(&args),
+        Command::Serve {
+            data_dir,
+            config,
+            listen,
+        } => {
+            install_logging();
+            config::Config::load(&data_dir, config.as_deref()).and_then(|mut config| {
+                if let Some(listen) = listen {
+                    config.listen = listen;
+                }
+                serve::run(config)
+            })
+        }
         Command::Redact { input, jsonl } => redact::run(input.as_deref(), jsonl),
         Command::Eval {
             gold,

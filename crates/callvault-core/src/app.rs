@@ -1,0 +1,458 @@
+//! [`Core`]: the application's operations, each taking an authenticated [`Principal`].
+//!
+//! Tenant isolation lives here: every lookup is by (principal's tenant, id), so another tenant's
+//! conversation is simply "not found". Conversation state (next turn number, tokens, detector
+//! context) is cached per conversation behind an async mutex, so the turns of one call are
+//! processed in order and their labels stay consistent; on any failure the state is dropped and
+//! reloaded from the store.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use callvault_detect::{Conversation, EntityType, Policy};
+use callvault_store::{ConversationRow, Principal, Store, TurnRow};
+use callvault_vault::Vault;
+use lru::LruCache;
+use serde::Serialize;
+
+use crate::auth::{new_token, require_role, token_hash};
+use crate::ingest::{
+    process_turn, restore_tokens, ConversationState, FindingOut, TurnInput, TurnOut,
+};
+use crate::writer::GroupCommit;
+use crate::CoreError;
+
+/// Limits and sizes.
+#[derive(Clone, Copy, Debug)]
+pub struct CoreConfig {
+    /// Longest turn text accepted, in bytes.
+    pub max_turn_bytes: usize,
+    /// Longest customer reference.
+    pub max_ref_bytes: usize,
+    /// Live conversations whose state stays in memory.
+    pub conversation_cache: usize,
+    /// Turns that may wait for the writer before callers are told to back off.
+    pub write_queue: usize,
+    /// Turns per transaction at most.
+    pub max_batch: usize,
+}
+
+impl Default for CoreConfig {
+    fn default() -> CoreConfig {
+        CoreConfig {
+            max_turn_bytes: 16 * 1024,
+            max_ref_bytes: 128,
+            conversation_cache: 100_000,
+            write_queue: 16_384,
+            max_batch: 1024,
+        }
+    }
+}
+
+/// A conversation as the API shows it: redacted only.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConversationView {
+    pub id: String,
+    pub customer_ref: String,
+    pub created_at: i64,
+    pub turns: Vec<TurnView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TurnView {
+    pub id: String,
+    pub seq: u64,
+    pub speaker: String,
+    pub redacted: String,
+    pub findings: Vec<FindingOut>,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// One search hit.
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchHit {
+    pub conversation: String,
+    pub label: String,
+    pub token: String,
+}
+
+/// What an erasure did, for the caller's records.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErasureReceipt {
+    pub customer_ref: String,
+    pub erased_at: i64,
+    pub data_key_versions_destroyed: Vec<u32>,
+    pub conversations: u64,
+    pub turns: u64,
+    pub tokens_unlinked: u64,
+}
+
+/// Tokens made for a new tenant, shown once.
+pub struct Provisioned {
+    pub admin_token: zeroize::Zeroizing<String>,
+    pub ingest_token: zeroize::Zeroizing<String>,
+}
+
+type StateSlot = Arc<tokio::sync::Mutex<Option<ConversationState>>>;
+
+/// The application.
+pub struct Core {
+    store: Arc<dyn Store>,
+    vault: Arc<Vault>,
+    policy: Policy,
+    config: CoreConfig,
+    states: Mutex<LruCache<(String, String), StateSlot>>,
+    writer: GroupCommit,
+}
+
+impl Core {
+    pub fn new(store: Arc<dyn Store>, vault: Arc<Vault>, config: CoreConfig) -> Core {
+        let capacity = NonZeroUsize::new(config.conversation_cache).unwrap_or(NonZeroUsize::MIN);
+        Core {
+            writer: GroupCommit::start(Arc::clone(&store), config.write_queue, config.max_batch),
+            store,
+            vault,
+            policy: Policy::default(),
+            config,
+            states: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
+    pub fn vault(&self) -> &Arc<Vault> {
+        &self.vault
+    }
+
+    /// Creates a tenant with its keys, an admin token and an ingest token (blocking; for
+    /// `callvault init`).
+    pub fn provision_tenant(
+        store: &dyn Store,
+        vault: &Vault,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Provisioned, CoreError> {
+        if !store.create_tenant(tenant, name)? {
+            return Err(CoreError::invalid(
+                "tenant_exists",
+                "the tenant exists already",
+            ));
+        }
+        vault.create_tenant(tenant)?;
+        let make = |id: &str, role: &str| -> Result<zeroize::Zeroizing<String>, CoreError> {
+            let (token, hash) = new_token()?;
+            let principal = Principal {
+                tenant: tenant.to_owned(),
+                id: id.to_owned(),
+                name: id.to_owned(),
+                role: role.to_owned(),
+                expires_at: None,
+            };
+            store.create_service_token(&principal, &hash)?;
+            Ok(token)
+        };
+        Ok(Provisioned {
+            admin_token: make("admin", "admin")?,
+            ingest_token: make("ingest", "ingest")?,
+        })
+    }
+
+    /// The principal behind a bearer token.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, CoreError> {
+        if bearer.len() > 256 {
+            return Err(CoreError::Unauthenticated);
+        }
+        let hash = token_hash(bearer);
+        let store = Arc::clone(&self.store);
+        let now = now_ms();
+        blocking(move || store.principal_by_token(&hash, now))
+            .await??
+            .ok_or(CoreError::Unauthenticated)
+    }
+
+    pub async fn create_conversation(
+        &self,
+        p: &Principal,
+        customer_ref: &str,
+    ) -> Result<ConversationRow, CoreError> {
+        require_role(p, &["ingest", "admin"])?;
+        check_ref(customer_ref, self.config.max_ref_bytes)?;
+        let row = ConversationRow {
+            tenant: p.tenant.clone(),
+            id: random_id("conv_")?,
+            customer_ref: customer_ref.to_owned(),
+            created_at: now_ms(),
+            n_turns: 0,
+        };
+        let store = Arc::clone(&self.store);
+        let insert = row.clone();
+        if !blocking(move || store.create_conversation(&insert)).await?? {
+            return Err(CoreError::Internal);
+        }
+        Ok(row)
+    }
+
+    /// Redacts, seals and durably stores one final turn.
+    pub async fn ingest(
+        &self,
+        p: &Principal,
+        conversation: &str,
+        input: TurnInput,
+    ) -> Result<TurnOut, CoreError> {
+        require_role(p, &["ingest", "admin"])?;
+        if input.text.len() > self.config.max_turn_bytes {
+            return Err(CoreError::invalid(
+                "turn_too_long",
+                format!(
+                    "turn text is limited to {} bytes",
+                    self.config.max_turn_bytes
+                ),
+            ));
+        }
+        if !input.is_final {
+            return Err(CoreError::invalid(
+                "partial_over_http",
+                "interim (non-final) results go over the WebSocket stream; POST final turns",
+            ));
+        }
+        let slot = self.state_slot(&p.tenant, conversation)?;
+        let mut guard = slot.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.load_state(&p.tenant, conversation).await?);
+        }
+        let Some(state) = guard.as_mut() else {
+            return Err(CoreError::Internal);
+        };
+        let turn_id = random_id("turn_")?;
+        let result = process_turn(&self.vault, &self.policy, state, &input, turn_id, now_ms());
+        let (out, write) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                *guard = None;
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.writer.append(write).await {
+            // The state ran ahead of the store: forget it, the next turn reloads.
+            *guard = None;
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    pub async fn conversation(
+        &self,
+        p: &Principal,
+        id: &str,
+    ) -> Result<ConversationView, CoreError> {
+        require_role(p, &["ingest", "admin"])?;
+        let (store, tenant, id) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
+        let (row, turns) = blocking(move || -> Result<_, CoreError> {
+            let row = store
+                .conversation(&tenant, &id)?
+                .ok_or(CoreError::NotFound("conversation"))?;
+            Ok((row, store.turns(&tenant, &id)?))
+        })
+        .await??;
+        Ok(ConversationView {
+            id: row.id,
+            customer_ref: row.customer_ref,
+            created_at: row.created_at,
+            turns: turns.into_iter().map(turn_view).collect::<Result<_, _>>()?,
+        })
+    }
+
+    pub async fn list_conversations(
+        &self,
+        p: &Principal,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<ConversationRow>, CoreError> {
+        require_role(p, &["ingest", "admin"])?;
+        let (store, tenant) = (Arc::clone(&self.store), p.tenant.clone());
+        let limit = limit.clamp(1, 500);
+        Ok(blocking(move || store.list_conversations(&tenant, after.as_deref(), limit)).await??)
+    }
+
+    /// Conversations where `value` (written or spoken) of type `entity` was said.
+    pub async fn search(
+        &self,
+        p: &Principal,
+        entity: &str,
+        value: &str,
+    ) -> Result<Vec<SearchHit>, CoreError> {
+        require_role(p, &["admin"])?;
+        let wanted = EntityType::parse(entity)
+            .ok_or_else(|| CoreError::invalid("unknown_type", "unknown entity type"))?;
+        if value.len() > 1024 {
+            return Err(CoreError::invalid(
+                "value_too_long",
+                "search values are limited to 1024 bytes",
+            ));
+        }
+        let findings = callvault_detect::detect(value);
+        let finding = findings
+            .iter()
+            .find(|f| f.entity == wanted)
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "value_not_recognized",
+                    format!("the value is not recognized as {}", wanted.as_str()),
+                )
+            })?;
+        let index = self.vault.blind_index(
+            &p.tenant,
+            wanted.as_str(),
+            finding.value.expose_secret().as_bytes(),
+        )?;
+        let (store, tenant) = (Arc::clone(&self.store), p.tenant.clone());
+        let hits = blocking(move || store.search(&tenant, index.as_bytes(), 1000)).await??;
+        Ok(hits
+            .into_iter()
+            .map(|(conversation, label, token)| SearchHit {
+                conversation,
+                label,
+                token,
+            })
+            .collect())
+    }
+
+    /// Erases a customer: destroys their data keys (crypto-shredding) and unlinks their tokens.
+    pub async fn erase_customer(
+        &self,
+        p: &Principal,
+        customer_ref: &str,
+    ) -> Result<ErasureReceipt, CoreError> {
+        require_role(p, &["admin"])?;
+        check_ref(customer_ref, self.config.max_ref_bytes)?;
+        let (store, vault, tenant, customer) = (
+            Arc::clone(&self.store),
+            Arc::clone(&self.vault),
+            p.tenant.clone(),
+            customer_ref.to_owned(),
+        );
+        let (versions, counts) = blocking(move || -> Result<_, CoreError> {
+            let versions = vault.shred(&tenant, &customer)?;
+            let counts = store.erase_customer(&tenant, &customer)?;
+            Ok((versions, counts))
+        })
+        .await??;
+        // Live conversation states may hold tokens of the erased customer: drop them all.
+        if let Ok(mut states) = self.states.lock() {
+            states.clear();
+        }
+        tracing::info!(tenant = %p.tenant, principal = %p.id, "customer erased");
+        Ok(ErasureReceipt {
+            customer_ref: customer_ref.to_owned(),
+            erased_at: now_ms(),
+            data_key_versions_destroyed: versions,
+            conversations: counts.conversations,
+            turns: counts.turns,
+            tokens_unlinked: counts.tokens,
+        })
+    }
+
+    /// Commits what is queued and stops the writer (graceful shutdown).
+    pub fn shutdown(&self) {
+        self.writer.shutdown();
+    }
+
+    fn state_slot(&self, tenant: &str, conversation: &str) -> Result<StateSlot, CoreError> {
+        let mut states = self.states.lock().map_err(|_| CoreError::Internal)?;
+        let key = (tenant.to_owned(), conversation.to_owned());
+        if let Some(slot) = states.get(&key) {
+            return Ok(Arc::clone(slot));
+        }
+        let slot: StateSlot = Arc::new(tokio::sync::Mutex::new(None));
+        states.put(key, Arc::clone(&slot));
+        Ok(slot)
+    }
+
+    async fn load_state(
+        &self,
+        tenant: &str,
+        conversation: &str,
+    ) -> Result<ConversationState, CoreError> {
+        let (store, tenant, id) = (
+            Arc::clone(&self.store),
+            tenant.to_owned(),
+            conversation.to_owned(),
+        );
+        blocking(move || -> Result<_, CoreError> {
+            let row = store
+                .conversation(&tenant, &id)?
+                .ok_or(CoreError::NotFound("conversation"))?;
+            let tokens = store.tokens(&tenant, &id)?;
+            Ok(ConversationState {
+                tenant,
+                id,
+                customer_ref: row.customer_ref,
+                next_seq: row.n_turns,
+                tokens: restore_tokens(&tokens),
+                context: Conversation::new(),
+            })
+        })
+        .await?
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        self.writer.shutdown();
+    }
+}
+
+fn turn_view(row: TurnRow) -> Result<TurnView, CoreError> {
+    let findings = serde_json::from_str(&row.findings).map_err(|_| CoreError::Internal)?;
+    Ok(TurnView {
+        id: row.id,
+        seq: row.seq,
+        speaker: row.speaker,
+        redacted: row.redacted,
+        findings,
+        started_at: row.started_at,
+        ended_at: row.ended_at,
+        created_at: row.created_at,
+    })
+}
+
+fn check_ref(customer_ref: &str, max: usize) -> Result<(), CoreError> {
+    if customer_ref.is_empty()
+        || customer_ref.len() > max
+        || customer_ref.chars().any(char::is_control)
+    {
+        return Err(CoreError::invalid(
+            "invalid_customer_ref",
+            format!("customer_ref must be 1 to {max} bytes without control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| CoreError::Internal)
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn random_id(prefix: &str) -> Result<String, CoreError> {
+    let mut raw = [0u8; 12];
+    aws_lc_rs::rand::fill(&mut raw).map_err(|_| CoreError::Internal)?;
+    let mut id = String::with_capacity(prefix.len() + 24);
+    id.push_str(prefix);
+    for b in raw {
+        id.push_str(&format!("{b:02x}"));
+    }
+    Ok(id)
+}

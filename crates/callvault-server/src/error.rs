@@ -1,0 +1,79 @@
+//! `ApiError`: every failure becomes `application/problem+json` (RFC 9457) with a status and a
+//! stable `code`. Bodies never carry request content, values or secrets; internal causes were
+//! logged where they happened.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use callvault_core::CoreError;
+use serde::Serialize;
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    code: &'a str,
+    detail: &'a str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> ApiError {
+        let detail = e.to_string();
+        let (status, code) = match &e {
+            CoreError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            CoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            CoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            CoreError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code),
+            CoreError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            CoreError::Erased => (StatusCode::GONE, "erased"),
+            CoreError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        ApiError::new(status, code, detail)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("error");
+        let body = Problem {
+            kind: format!("https://callvault.dev/problems/{}", self.code),
+            title,
+            status: self.status.as_u16(),
+            code: self.code,
+            detail: &self.detail,
+        };
+        let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+        let mut response = (self.status, json).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}

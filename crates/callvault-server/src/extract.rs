@@ -1,0 +1,110 @@
+//! Request extractors: the authenticated principal and strict JSON bodies.
+//!
+//! `Authenticated` makes authentication a type: a handler that takes it cannot run for an
+//! unauthenticated request. `StrictJson` reads the body (the body limit layer caps its size),
+//! requires `application/json`, refuses unknown fields (the types say `deny_unknown_fields`) and
+//! describes errors by category and position only: serde's own messages can quote the value,
+//! and request values may be personal data.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use callvault_core::CoreError;
+use callvault_store::Principal;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The caller, authenticated by a bearer token and within its rate limit.
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(CoreError::Unauthenticated)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(CoreError::Unauthenticated)?;
+        let principal = state.core.authenticate(token).await?;
+        let key = (principal.tenant.clone(), principal.id.clone());
+        if state.limiter.check_key(&key).is_err() {
+            return Err(CoreError::RateLimited.into());
+        }
+        Ok(Authenticated(principal))
+    }
+}
+
+/// A JSON body parsed strictly.
+pub struct StrictJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for StrictJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let mime = v.split(';').next().unwrap_or("").trim();
+                mime.eq_ignore_ascii_case("application/json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "the request body is too large",
+                )
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable_body",
+                    "the request body could not be read",
+                )
+            }
+        })?;
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_utf8",
+                "the body is not valid UTF-8",
+            ));
+        }
+        serde_json::from_slice(&bytes).map(StrictJson).map_err(|e| {
+            use serde_json::error::Category;
+            let (code, what) = match e.classify() {
+                Category::Syntax | Category::Io => ("malformed_json", "malformed JSON"),
+                Category::Eof => ("malformed_json", "truncated JSON"),
+                Category::Data => (
+                    "invalid_body",
+                    "wrong shape: a field is missing, unknown, or has the wrong type",
+                ),
+            };
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                code,
+                format!("{what} (line {}, column {})", e.line(), e.column()),
+            )
+        })
+    }
+}

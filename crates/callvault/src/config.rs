@@ -1,0 +1,153 @@
+//! The configuration: `DATA_DIR/callvault.toml` (written by `init`), or `--config FILE`, then
+//! `CALLVAULT_*` environment variables over it. Secrets are never in the file: the passphrase
+//! and PIN come from the environment, a file or a prompt. Parsed into [`Config`], a validated
+//! value, before anything starts.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// The file, as written.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub store: StoreSection,
+    #[serde(default)]
+    pub keys: KeysSection,
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// `sqlite:PATH` (relative to the data directory) or `postgres://...`.
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysSection {
+    pub key_file: Option<PathBuf>,
+    pub pkcs11_token: Option<String>,
+    pub pkcs11_module: Option<PathBuf>,
+    pub pkcs11_key_label: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    pub rate_per_principal: Option<u32>,
+}
+
+/// Where the root key lives.
+#[derive(Clone, Debug)]
+pub enum RootKey {
+    File(PathBuf),
+    Pkcs11 {
+        module: PathBuf,
+        token: String,
+        key_label: String,
+    },
+}
+
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub enum StoreUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// The effective, validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub store: StoreUrl,
+    pub root_key: RootKey,
+    pub listen: String,
+    pub server: callvault_server::ServerConfig,
+}
+
+pub const CONFIG_FILE: &str = "callvault.toml";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Reads the file (if any) and applies environment overrides.
+    pub fn load(data_dir: &Path, config: Option<&Path>) -> Result<Config> {
+        let path = config
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join(CONFIG_FILE));
+        let mut file: FileConfig = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && config.is_none() => {
+                bail!(
+                    "{} has no {CONFIG_FILE}: run `callvault init --data-dir {}` first",
+                    data_dir.display(),
+                    data_dir.display()
+                )
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(url) = env("CALLVAULT_STORE_URL") {
+            file.store.url = Some(url);
+        }
+        if let Some(key_file) = env("CALLVAULT_KEY_FILE") {
+            file.keys.key_file = Some(key_file.into());
+        }
+        if let Some(token) = env("CALLVAULT_PKCS11_TOKEN") {
+            file.keys.pkcs11_token = Some(token);
+        }
+        if let Some(listen) = env("CALLVAULT_LISTEN") {
+            file.server.listen = Some(listen);
+        }
+        Config::from_file(data_dir, file)
+    }
+
+    pub fn from_file(data_dir: &Path, file: FileConfig) -> Result<Config> {
+        let store = match file.store.url.as_deref() {
+            None => StoreUrl::Sqlite(data_dir.join("callvault.db")),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                StoreUrl::Postgres(url.to_owned())
+            }
+            Some(url) => match url.strip_prefix("sqlite:") {
+                Some(p) => StoreUrl::Sqlite(data_dir.join(p)),
+                None => bail!("store.url must be sqlite:PATH or postgres://..."),
+            },
+        };
+        let root_key = match (file.keys.pkcs11_token, file.keys.key_file) {
+            (Some(token), _) => RootKey::Pkcs11 {
+                module: file
+                    .keys
+                    .pkcs11_module
+                    .unwrap_or_else(|| callvault_vault::pkcs11::SOFTHSM2_MODULE.into()),
+                token,
+                key_label: file
+                    .keys
+                    .pkcs11_key_label
+                    .unwrap_or_else(|| callvault_vault::pkcs11::DEFAULT_KEY_LABEL.into()),
+            },
+            (None, Some(path)) => RootKey::File(path),
+            (None, None) => bail!("keys.key_file or keys.pkcs11_token must be set"),
+        };
+        let mut server = callvault_server::ServerConfig::default();
+        if let Some(n) = file.server.max_body_bytes {
+            server.max_body_bytes = n;
+        }
+        if let Some(n) = file.server.rate_per_principal {
+            server.rate_per_principal = n;
+        }
+        Ok(Config {
+            data_dir: data_dir.to_owned(),
+            store,
+            root_key,
+            listen: file.server.listen.unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            server,
+        })
+    }
+}

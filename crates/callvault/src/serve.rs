@@ -1,0 +1,85 @@
+//! `callvault serve`: open the root key, the store and the vault from the data directory's
+//! configuration, and serve the API until SIGINT or SIGTERM, then commit what is queued.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use callvault_core::{Core, CoreConfig};
+use callvault_server::AppState;
+use callvault_store::{SqliteStore, Store};
+use callvault_vault::{KeyTable, Vault, VaultConfig};
+
+use crate::config::{Config, RootKey, StoreUrl};
+
+pub fn run(config: Config) -> Result<ExitCode> {
+    let root = crate::init::open_root(&config.root_key)?;
+    let (store, table): (Arc<dyn Store>, Arc<dyn KeyTable>) = match &config.store {
+        StoreUrl::Sqlite(path) => {
+            let store = Arc::new(SqliteStore::open(path)?);
+            (store.clone(), store)
+        }
+        StoreUrl::Postgres(_) => {
+            bail!("the PostgreSQL store is not available in this build yet; use sqlite")
+        }
+    };
+    let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
+    let root_desc = match &config.root_key {
+        RootKey::File(path) => format!("key file {}", path.display()),
+        RootKey::Pkcs11 { token, .. } => format!("PKCS#11 token {token:?}"),
+    };
+    let store_desc = match &config.store {
+        StoreUrl::Sqlite(path) => format!("sqlite {}", path.display()),
+        StoreUrl::Postgres(_) => "postgres".into(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let core = Arc::new(Core::new(store, vault, CoreConfig::default()));
+        let state = AppState::new(core, &config.server);
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(
+            listen = %addr,
+            data_dir = %config.data_dir.display(),
+            store = %store_desc,
+            root_key = %root_desc,
+            max_body_bytes = config.server.max_body_bytes,
+            rate_per_principal = config.server.rate_per_principal,
+            "callvault serving"
+        );
+        callvault_server::run(listener, state, config.server, shutdown_signal())
+            .await
+            .context("serving")?;
+        tracing::info!("callvault stopped; queued turns committed");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
