@@ -1,0 +1,423 @@
+//! The API through `app().oneshot(...)`: every route against {no token, bad token, other
+//! tenant, wrong role}; bad input of every kind gets problem+json and leaves no row behind; the
+//! happy path keeps labels consistent across turns and finds written and spoken forms alike.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use callvault_core::{Core, CoreConfig};
+use callvault_server::{app, AppState, ServerConfig};
+use callvault_store::{SqliteStore, Store};
+use callvault_vault::{KdfParams, KeyTable, PassphraseKeyFile, RootKeyStore, Vault, VaultConfig};
+use http_body_util::BodyExt;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct Fixture {
+    router: Router,
+    store: Arc<SqliteStore>,
+    acme_ingest: String,
+    acme_admin: String,
+    globex_admin: String,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let passphrase = SecretString::from("fixture passphrase".to_owned());
+    let fast = KdfParams {
+        m_cost: 8 * 1024,
+        t_cost: 1,
+        p_cost: 1,
+    };
+    let root: Arc<dyn RootKeyStore> = Arc::new(
+        PassphraseKeyFile::create(&dir.path().join("root.key"), &passphrase, fast).unwrap(),
+    );
+    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
+    let table: Arc<dyn KeyTable> = store.clone();
+    let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
+    let acme = Core::provision_tenant(store.as_ref(), &vault, "acme", "Acme").unwrap();
+    let globex = Core::provision_tenant(store.as_ref(), &vault, "globex", "Globex").unwrap();
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let core = Arc::new(Core::new(dyn_store, vault, CoreConfig::default()));
+    let config = ServerConfig {
+        max_body_bytes: 32 * 1024,
+        ..ServerConfig::default()
+    };
+    Fixture {
+        router: app(AppState::new(core, &config), &config),
+        store,
+        acme_ingest: acme.ingest_token.to_string(),
+        acme_admin: acme.admin_token.to_string(),
+        globex_admin: globex.admin_token.to_string(),
+        _dir: dir,
+    }
+}
+
+async fn call(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Body>,
+    json: bool,
+) -> (StatusCode, Value, String) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    if json {
+        req = req.header("content-type", "application/json");
+    }
+    let response = router
+        .clone()
+        .oneshot(req.body(body.unwrap_or_else(Body::empty)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value, content_type)
+}
+
+async fn post(router: &Router, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    let (s, v, _) = call(
+        router,
+        "POST",
+        uri,
+        Some(token),
+        Some(Body::from(body.to_string())),
+        true,
+    )
+    .await;
+    (s, v)
+}
+
+#[tokio::test]
+async fn turns_are_redacted_labelled_consistently_and_searchable() {
+    let f = fixture();
+    let (status, conv) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({"customer_ref": "cust-1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{conv}");
+    let id = conv["id"].as_str().unwrap().to_owned();
+    let turns = format!("/v1/conversations/{id}/turns");
+    let (status, t1) = post(&f.router, &turns, &f.acme_ingest, json!({"speaker": "customer", "text": "my card is four one one one one one one one one one one one one one one one and the cvv is 123", "final": true})).await;
+    assert_eq!(status, StatusCode::CREATED, "{t1}");
+    assert_eq!(
+        t1["redacted"],
+        "my card is [CREDIT_CARD_1] and the cvv is [CARD_CVV]"
+    );
+    let (_, t2) = post(
+        &f.router,
+        &turns,
+        &f.acme_ingest,
+        json!({"speaker": "customer", "text": "é 4111 1111 1111 1111"}),
+    )
+    .await;
+    assert_eq!(t2["redacted"], "é [CREDIT_CARD_1]");
+    assert_eq!(t1["findings"][0]["token"], t2["findings"][0]["token"]);
+    // Offsets are code points of the submitted text.
+    assert_eq!(
+        (
+            t2["findings"][0]["start"].as_u64(),
+            t2["findings"][0]["end"].as_u64()
+        ),
+        (Some(2), Some(21))
+    );
+
+    let (status, view, _) = call(
+        &f.router,
+        "GET",
+        &format!("/v1/conversations/{id}"),
+        Some(&f.acme_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["turns"].as_array().unwrap().len(), 2);
+    assert!(!view.to_string().contains("4111") && !view.to_string().contains("123"));
+
+    let (status, hits, _) = call(
+        &f.router,
+        "GET",
+        "/v1/search?type=CREDIT_CARD&value=4111%201111%201111%201111",
+        Some(&f.acme_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{hits}");
+    assert_eq!(hits["matches"][0]["conversation"], id.as_str());
+    let (_, none, _) = call(
+        &f.router,
+        "GET",
+        "/v1/search?type=CREDIT_CARD&value=4111%201111%201111%201111",
+        Some(&f.globex_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(
+        none["matches"].as_array().unwrap().len(),
+        0,
+        "another tenant finds nothing"
+    );
+
+    let (status, receipt, _) = call(
+        &f.router,
+        "DELETE",
+        "/v1/customers/cust-1",
+        Some(&f.acme_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(receipt["turns"], 2);
+    assert_eq!(receipt["data_key_versions_destroyed"], json!([1]));
+    let (_, after, _) = call(
+        &f.router,
+        "GET",
+        "/v1/search?type=CREDIT_CARD&value=4111111111111111",
+        Some(&f.acme_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(after["matches"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn every_route_refuses_the_wrong_caller() {
+    let f = fixture();
+    let (_, conv) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({"customer_ref": "c"}),
+    )
+    .await;
+    let id = conv["id"].as_str().unwrap().to_owned();
+    let turn_body = json!({"speaker": "agent", "text": "hello"}).to_string();
+    let routes: Vec<(&str, String, Option<String>)> = vec![
+        (
+            "POST",
+            "/v1/conversations".into(),
+            Some(json!({"customer_ref": "x"}).to_string()),
+        ),
+        ("GET", "/v1/conversations".into(), None),
+        ("GET", format!("/v1/conversations/{id}"), None),
+        (
+            "POST",
+            format!("/v1/conversations/{id}/turns"),
+            Some(turn_body.clone()),
+        ),
+        (
+            "GET",
+            "/v1/search?type=PHONE_NUMBER&value=4155550132".into(),
+            None,
+        ),
+        ("DELETE", "/v1/customers/c".into(), None),
+    ];
+    for (method, uri, body) in &routes {
+        let has_body = body.is_some();
+        for token in [None, Some("cvt_0000")] {
+            let (status, problem, content_type) = call(
+                &f.router,
+                method,
+                uri,
+                token,
+                body.clone().map(Body::from),
+                has_body,
+            )
+            .await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {uri} with {token:?}"
+            );
+            assert_eq!(content_type, "application/problem+json");
+            assert_eq!(problem["code"], "unauthenticated");
+        }
+    }
+    // Another tenant's conversation does not exist for them.
+    let (status, _, _) = call(
+        &f.router,
+        "GET",
+        &format!("/v1/conversations/{id}"),
+        Some(&f.globex_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post(
+        &f.router,
+        &format!("/v1/conversations/{id}/turns"),
+        &f.globex_admin,
+        json!({"speaker": "agent", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The ingest role may not search or erase.
+    let (status, _, _) = call(
+        &f.router,
+        "GET",
+        "/v1/search?type=PHONE_NUMBER&value=4155550132",
+        Some(&f.acme_ingest),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = call(
+        &f.router,
+        "DELETE",
+        "/v1/customers/c",
+        Some(&f.acme_ingest),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = call(
+        &f.router,
+        "GET",
+        "/v1/nope",
+        Some(&f.acme_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_input_gets_problem_json_and_writes_nothing() {
+    let f = fixture();
+    let (_, conv) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({"customer_ref": "c"}),
+    )
+    .await;
+    let id = conv["id"].as_str().unwrap().to_owned();
+    let uri = format!("/v1/conversations/{id}/turns");
+    let secret = "4111 1111 1111 1111";
+    let cases: Vec<(&str, Body, bool, StatusCode, &str)> = vec![
+        (
+            "malformed",
+            Body::from(format!("{{\"speaker\": \"customer\", \"text\": \"{secret}")),
+            true,
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "invalid utf-8",
+            Body::from(vec![b'{', 0xff, 0xfe, b'}']),
+            true,
+            StatusCode::BAD_REQUEST,
+            "invalid_utf8",
+        ),
+        (
+            "unknown field",
+            Body::from(json!({"speaker": "customer", "text": secret, "extra": 1}).to_string()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            "wrong type",
+            Body::from(json!({"speaker": "customer", "text": 4111111111111111u64}).to_string()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            "bad speaker",
+            Body::from(json!({"speaker": secret, "text": "x"}).to_string()),
+            true,
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        ),
+        (
+            "not json",
+            Body::from(secret),
+            false,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "too large",
+            Body::from(json!({"speaker": "customer", "text": "x".repeat(40_000)}).to_string()),
+            true,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        (
+            "turn too long",
+            Body::from(json!({"speaker": "customer", "text": "x ".repeat(9_000)}).to_string()),
+            true,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "turn_too_long",
+        ),
+        (
+            "partial over http",
+            Body::from(json!({"speaker": "customer", "text": secret, "final": false}).to_string()),
+            true,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "partial_over_http",
+        ),
+    ];
+    for (name, body, json, status, code) in cases {
+        let (got, problem, content_type) = call(
+            &f.router,
+            "POST",
+            &uri,
+            Some(&f.acme_ingest),
+            Some(body),
+            json,
+        )
+        .await;
+        assert_eq!(got, status, "{name}: {problem}");
+        assert_eq!(content_type, "application/problem+json", "{name}");
+        assert_eq!(problem["code"], code, "{name}");
+        assert!(
+            !problem.to_string().contains("4111"),
+            "{name} echoed input: {problem}"
+        );
+    }
+    assert!(
+        f.store.turns("acme", &id).unwrap().is_empty(),
+        "a failed request left a row"
+    );
+    let (status, problem) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({"customer_ref": ""}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("invalid_customer_ref")
+        )
+    );
+}
