@@ -102,7 +102,7 @@ type StateSlot = Arc<tokio::sync::Mutex<Option<ConversationState>>>;
 pub struct Core {
     store: Arc<dyn Store>,
     vault: Arc<Vault>,
-    policy: Policy,
+    policy: Arc<Policy>,
     config: CoreConfig,
     states: Mutex<LruCache<(String, String), StateSlot>>,
     writer: GroupCommit,
@@ -115,7 +115,7 @@ impl Core {
             writer: GroupCommit::start(Arc::clone(&store), config.write_queue, config.max_batch),
             store,
             vault,
-            policy: Policy::default(),
+            policy: Arc::new(Policy::default()),
             config,
             states: Mutex::new(LruCache::new(capacity)),
         }
@@ -221,18 +221,24 @@ impl Core {
         if guard.is_none() {
             *guard = Some(self.load_state(&p.tenant, conversation).await?);
         }
-        let Some(state) = guard.as_mut() else {
+        // The pipeline may reach the key table (a data key not cached yet), which blocks: run
+        // it on a blocking thread, lending it the conversation's state.
+        let Some(mut state) = guard.take() else {
             return Err(CoreError::Internal);
         };
         let turn_id = random_id("turn_")?;
-        let result = process_turn(&self.vault, &self.policy, state, &input, turn_id, now_ms());
+        let (vault, policy) = (Arc::clone(&self.vault), Arc::clone(&self.policy));
+        let (state, result) = blocking(move || {
+            let result = process_turn(&vault, &policy, &mut state, &input, turn_id, now_ms());
+            (state, result)
+        })
+        .await?;
         let (out, write) = match result {
             Ok(done) => done,
-            Err(e) => {
-                *guard = None;
-                return Err(e);
-            }
+            // The state may have run ahead: leave the slot empty so the next turn reloads.
+            Err(e) => return Err(e),
         };
+        *guard = Some(state);
         if let Err(e) = self.writer.append(write).await {
             // The state ran ahead of the store: forget it, the next turn reloads.
             *guard = None;
@@ -301,13 +307,17 @@ impl Core {
                     format!("the value is not recognized as {}", wanted.as_str()),
                 )
             })?;
-        let index = self.vault.blind_index(
-            &p.tenant,
-            wanted.as_str(),
-            finding.value.expose_secret().as_bytes(),
-        )?;
-        let (store, tenant) = (Arc::clone(&self.store), p.tenant.clone());
-        let hits = blocking(move || store.search(&tenant, index.as_bytes(), 1000)).await??;
+        let normalized = zeroize::Zeroizing::new(finding.value.expose_secret().to_owned());
+        let (store, vault, tenant) = (
+            Arc::clone(&self.store),
+            Arc::clone(&self.vault),
+            p.tenant.clone(),
+        );
+        let hits = blocking(move || -> Result<_, CoreError> {
+            let index = vault.blind_index(&tenant, wanted.as_str(), normalized.as_bytes())?;
+            Ok(store.search(&tenant, index.as_bytes(), 1000)?)
+        })
+        .await??;
         Ok(hits
             .into_iter()
             .map(|(conversation, label, token)| SearchHit {

@@ -8,17 +8,20 @@
 //! the server calls it from blocking threads and batches writes (group commit) itself.
 //!
 //! [`SqliteStore`] is the embedded default (bundled SQLite, WAL, `synchronous=FULL`,
-//! `secure_delete`); migrations are versioned and applied at open.
+//! `secure_delete`); [`PostgresStore`] is the store for scale. Migrations are versioned and
+//! applied at open; one test suite runs against both.
 
 #![forbid(unsafe_code)]
 
 pub mod error;
 pub mod migrations;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use error::StoreError;
 pub use model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use callvault_vault::KeyTable;

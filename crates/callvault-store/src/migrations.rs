@@ -90,3 +90,92 @@ CREATE TABLE data_keys (
 ) STRICT;
 CREATE INDEX data_keys_by_wrapping ON data_keys (tenant, wrapped_by) WHERE state = 'active';
 "#];
+
+/// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
+/// schema to version `i + 1` (recorded in `callvault_schema`).
+pub const POSTGRES: &[&str] = &[r#"
+CREATE TABLE tenants (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE principals (
+    tenant      TEXT NOT NULL REFERENCES tenants(id),
+    id          TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (tenant, id)
+);
+
+CREATE TABLE service_tokens (
+    token_hash  BYTEA PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    principal   TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT,
+    revoked_at  BIGINT,
+    FOREIGN KEY (tenant, principal) REFERENCES principals(tenant, id)
+);
+
+CREATE TABLE conversations (
+    tenant        TEXT NOT NULL REFERENCES tenants(id),
+    id            TEXT NOT NULL,
+    customer_ref  TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    n_turns       BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant, id)
+);
+CREATE INDEX conversations_by_customer ON conversations (tenant, customer_ref);
+
+CREATE TABLE turns (
+    tenant        TEXT NOT NULL,
+    conversation  TEXT NOT NULL,
+    seq           BIGINT NOT NULL,
+    id            TEXT NOT NULL,
+    speaker       TEXT NOT NULL,
+    redacted      TEXT NOT NULL,
+    findings      TEXT NOT NULL,
+    sealed        BYTEA NOT NULL,
+    started_at    BIGINT,
+    ended_at      BIGINT,
+    created_at    BIGINT NOT NULL,
+    PRIMARY KEY (tenant, conversation, seq),
+    FOREIGN KEY (tenant, conversation) REFERENCES conversations(tenant, id)
+);
+
+CREATE TABLE tokens (
+    tenant        TEXT NOT NULL,
+    conversation  TEXT NOT NULL,
+    token_id      TEXT NOT NULL,
+    entity        TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    blind_index   BYTEA,
+    sealed        BYTEA,
+    turn_seq      BIGINT NOT NULL,
+    PRIMARY KEY (tenant, token_id),
+    FOREIGN KEY (tenant, conversation) REFERENCES conversations(tenant, id)
+);
+CREATE INDEX tokens_by_conversation ON tokens (tenant, conversation);
+CREATE INDEX tokens_by_blind_index ON tokens (tenant, blind_index);
+
+CREATE TABLE tenant_keys (
+    tenant      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    version     BIGINT NOT NULL,
+    wrapped     BYTEA NOT NULL,
+    PRIMARY KEY (tenant, kind, version)
+);
+
+CREATE TABLE data_keys (
+    tenant      TEXT NOT NULL,
+    customer    TEXT NOT NULL,
+    version     BIGINT NOT NULL,
+    wrapped_by  BIGINT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('active', 'destroyed')),
+    wrapped     BYTEA NOT NULL,
+    PRIMARY KEY (tenant, customer, version)
+);
+CREATE INDEX data_keys_by_wrapping ON data_keys (tenant, wrapped_by) WHERE state = 'active';
+"#];

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use callvault_core::Core;
-use callvault_store::{SqliteStore, Store};
+use callvault_store::{PostgresStore, SqliteStore, Store};
 use callvault_vault::pkcs11::{DEFAULT_KEY_LABEL, SOFTHSM2_MODULE};
 use callvault_vault::{
     KdfParams, KeyTable, PassphraseKeyFile, Pkcs11Config, Pkcs11KeyStore, RootKeyStore, Vault,
@@ -64,6 +64,11 @@ pub struct InitArgs {
     /// Read the user PIN from this file instead of $CALLVAULT_PKCS11_PIN or a prompt.
     #[arg(long)]
     pkcs11_pin_file: Option<PathBuf>,
+    /// Keep the data in PostgreSQL instead of SQLite in the data directory (`postgres://...`;
+    /// also `CALLVAULT_STORE_URL`). Written to the configuration: prefer a URL without a
+    /// password there (use PGPASSFILE or a local socket).
+    #[arg(long, env = "CALLVAULT_STORE_URL", hide_env_values = true)]
+    store_url: Option<String>,
     /// Address `serve` will listen on (written to the configuration).
     #[arg(long, default_value = crate::config::DEFAULT_LISTEN)]
     listen: String,
@@ -164,22 +169,25 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
 
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let db = args.data_dir.join("callvault.db");
-    let store = Arc::new(SqliteStore::open(&db)?);
-    let table: Arc<dyn KeyTable> = store.clone();
+    let (store, table, url): (Arc<dyn Store>, Arc<dyn KeyTable>, String) = match &args.store_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = Arc::new(PostgresStore::open(url)?);
+            (store.clone(), store, url.clone())
+        }
+        Some(_) => {
+            bail!("--store-url must be a postgres:// URL (SQLite lives in the data directory)")
+        }
+        None => {
+            let store = Arc::new(SqliteStore::open(&args.data_dir.join("callvault.db"))?);
+            (store.clone(), store, "sqlite:callvault.db".into())
+        }
+    };
     let vault = Vault::new(root, table, VaultConfig::default());
-    let tokens = Core::provision_tenant(
-        store.as_ref() as &dyn Store,
-        &vault,
-        &args.tenant,
-        &args.tenant,
-    )
-    .map_err(|e| anyhow::anyhow!("creating tenant {:?}: {e}", args.tenant))?;
+    let tokens = Core::provision_tenant(store.as_ref(), &vault, &args.tenant, &args.tenant)
+        .map_err(|e| anyhow::anyhow!("creating tenant {:?}: {e}", args.tenant))?;
 
     let file = FileConfig {
-        store: StoreSection {
-            url: Some("sqlite:callvault.db".into()),
-        },
+        store: StoreSection { url: Some(url) },
         keys,
         server: ServerSection {
             listen: Some(args.listen.clone()),

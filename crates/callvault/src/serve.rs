@@ -4,10 +4,10 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use callvault_core::{Core, CoreConfig};
 use callvault_server::AppState;
-use callvault_store::{SqliteStore, Store};
+use callvault_store::{PostgresStore, SqliteStore, Store};
 use callvault_vault::{KeyTable, Vault, VaultConfig};
 
 use crate::config::{Config, RootKey, StoreUrl};
@@ -19,8 +19,9 @@ pub fn run(config: Config) -> Result<ExitCode> {
             let store = Arc::new(SqliteStore::open(path)?);
             (store.clone(), store)
         }
-        StoreUrl::Postgres(_) => {
-            bail!("the PostgreSQL store is not available in this build yet; use sqlite")
+        StoreUrl::Postgres(url) => {
+            let store = Arc::new(PostgresStore::open(url)?);
+            (store.clone(), store)
         }
     };
     let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));

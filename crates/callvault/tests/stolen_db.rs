@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use callvault_store::{SqliteStore, Store};
+use callvault_store::{PostgresStore, SqliteStore, Store};
 use callvault_vault::{
     KeyTable, PassphraseKeyFile, RootKeyStore, SealContext, Vault, VaultConfig, VaultError,
 };
@@ -156,9 +156,18 @@ fn turn_with_pii(rng: &mut Lcg, i: usize) -> (String, Vec<Planted>) {
 }
 
 #[test]
-fn a_stolen_data_directory_and_log_hold_no_personal_data() {
+fn a_stolen_sqlite_data_directory_and_log_hold_no_personal_data() {
+    stolen_database(None);
+}
+
+#[test]
+fn a_stolen_postgres_dump_and_log_hold_no_personal_data() {
+    stolen_database(Some(common::fresh_postgres_database()));
+}
+
+fn stolen_database(postgres: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let setup = common::init(dir.path());
+    let setup = common::init_with(dir.path(), postgres.as_deref());
     let server = common::serve(&setup.data);
     let mut rng = Lcg(0x5eed);
     let mut planted = Vec::new();
@@ -199,6 +208,18 @@ fn a_stolen_data_directory_and_log_hold_no_personal_data() {
         let path = entry.unwrap().path();
         stolen.push((path.display().to_string(), std::fs::read(&path).unwrap()));
     }
+    if let Some(url) = &postgres {
+        let dump = std::process::Command::new("pg_dump")
+            .arg(url)
+            .output()
+            .expect("pg_dump");
+        assert!(dump.status.success());
+        assert!(
+            dump.stdout.len() > 10_000,
+            "the dump is too small to be real"
+        );
+        stolen.push(("pg_dump".into(), dump.stdout));
+    }
     stolen.push(("server log".into(), log.into_bytes()));
     let total: usize = stolen.iter().map(|(_, b)| b.len()).sum();
     // One automaton over every planted value, raw and normalized, one pass over each file.
@@ -225,8 +246,16 @@ fn a_stolen_data_directory_and_log_hold_no_personal_data() {
     assert_eq!(hits, 0);
 
     // With the key store, the originals open.
-    let store = Arc::new(SqliteStore::open(&setup.data.join("callvault.db")).unwrap());
-    let table: Arc<dyn KeyTable> = store.clone();
+    let (store, table): (Arc<dyn Store>, Arc<dyn KeyTable>) = match &postgres {
+        Some(url) => {
+            let store = Arc::new(PostgresStore::open(url).unwrap());
+            (store.clone(), store)
+        }
+        None => {
+            let store = Arc::new(SqliteStore::open(&setup.data.join("callvault.db")).unwrap());
+            (store.clone(), store)
+        }
+    };
     let root: Arc<dyn RootKeyStore> = Arc::new(
         PassphraseKeyFile::open(
             &setup.key_file,

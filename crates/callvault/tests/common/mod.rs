@@ -22,23 +22,31 @@ pub fn bin() -> PathBuf {
 }
 
 pub fn init(dir: &Path) -> Initialized {
+    init_with(dir, None)
+}
+
+/// `init`, keeping the data in PostgreSQL when a URL is given.
+pub fn init_with(dir: &Path, store_url: Option<&str>) -> Initialized {
     let data = dir.join("data");
     let key_file = dir.join("keys/root.key");
-    let out = Command::new(bin())
-        .args([
-            "init",
-            "--kdf-memory-mib",
-            "8",
-            "--kdf-passes",
-            "1",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .arg("--key-file")
-        .arg(&key_file)
-        .env("CALLVAULT_PASSPHRASE", PASSPHRASE)
-        .output()
-        .unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.args([
+        "init",
+        "--kdf-memory-mib",
+        "8",
+        "--kdf-passes",
+        "1",
+        "--data-dir",
+    ])
+    .arg(&data)
+    .arg("--key-file")
+    .arg(&key_file)
+    .env("CALLVAULT_PASSPHRASE", PASSPHRASE)
+    .env_remove("CALLVAULT_STORE_URL");
+    if let Some(url) = store_url {
+        cmd.arg("--store-url").arg(url);
+    }
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -138,4 +146,28 @@ impl Server {
         let log = self.log.lock().unwrap().clone();
         log
     }
+}
+
+/// A fresh database on the test PostgreSQL server (`CALLVAULT_TEST_PG_URL`, which `.ci/run`
+/// sets after starting one); returns its URL.
+pub fn fresh_postgres_database() -> String {
+    let url = std::env::var("CALLVAULT_TEST_PG_URL").expect(
+        "CALLVAULT_TEST_PG_URL is not set: run .ci/run (it starts PostgreSQL), or start a server and set it to its URL",
+    );
+    let name = format!(
+        "cv_e2e_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let status = Command::new("psql")
+        .arg(&url)
+        .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql not found: install postgresql-client (.ci/run does)");
+    assert!(status.success());
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
 }

@@ -1,9 +1,11 @@
-//! The SQLite store: its own operations, and the vault running over it as its key table.
+//! One suite for every store: the same tests run against SQLite and a real PostgreSQL server.
+//! PostgreSQL comes from `CALLVAULT_TEST_PG_URL` (a server URL; `.ci/run` starts one and sets
+//! it); each test makes a fresh database there.
 
 use std::sync::Arc;
 
 use callvault_store::{
-    ConversationRow, Principal, SqliteStore, Store, TokenRow, TurnRow, TurnWrite,
+    ConversationRow, PostgresStore, Principal, SqliteStore, Store, TokenRow, TurnRow, TurnWrite,
 };
 use callvault_vault::seal::AeadKey;
 use callvault_vault::{
@@ -23,7 +25,7 @@ impl RootKeyStore for Root {
     }
 }
 
-fn vault(store: &Arc<SqliteStore>, root: &Arc<Root>) -> Vault {
+fn vault<S: Store + 'static>(store: &Arc<S>, root: &Arc<Root>) -> Vault {
     let table: Arc<dyn KeyTable> = store.clone();
     let root: Arc<dyn RootKeyStore> = root.clone();
     Vault::new(root, table, VaultConfig::default())
@@ -45,10 +47,70 @@ fn turn(conversation: &str, seq: u64) -> TurnRow {
     }
 }
 
+/// Opens a store; the same place again on every call (a reopen).
+trait Backend {
+    type S: Store + 'static;
+    fn open(&self) -> Self::S;
+}
+
+struct Sqlite(tempfile::TempDir);
+impl Backend for Sqlite {
+    type S = SqliteStore;
+    fn open(&self) -> SqliteStore {
+        SqliteStore::open(&self.0.path().join("callvault.db")).unwrap()
+    }
+}
+
+struct Postgres(String);
+impl Backend for Postgres {
+    type S = PostgresStore;
+    fn open(&self) -> PostgresStore {
+        PostgresStore::open(&self.0).unwrap()
+    }
+}
+
+fn sqlite() -> Sqlite {
+    Sqlite(tempfile::tempdir().unwrap())
+}
+
+/// A fresh database on the test server.
+fn postgres() -> Postgres {
+    let url = std::env::var("CALLVAULT_TEST_PG_URL").expect(
+        "CALLVAULT_TEST_PG_URL is not set: run .ci/run (it starts PostgreSQL), or start a server and set it to its URL",
+    );
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+        .expect("cannot reach CALLVAULT_TEST_PG_URL");
+    let mut raw = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut raw).unwrap();
+    let name = format!("cv_test_{}", hex::encode(raw));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    Postgres(format!("{base}/{name}"))
+}
+
 #[test]
-fn the_vault_runs_on_the_sqlite_key_table_across_reopens() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("callvault.db");
+fn vault_over_sqlite() {
+    vault_runs_on_the_key_table_across_reopens(&sqlite());
+}
+
+#[test]
+fn vault_over_postgres() {
+    vault_runs_on_the_key_table_across_reopens(&postgres());
+}
+
+#[test]
+fn data_over_sqlite() {
+    conversations_turns_tokens_search_and_erasure(&sqlite());
+}
+
+#[test]
+fn data_over_postgres() {
+    conversations_turns_tokens_search_and_erasure(&postgres());
+}
+
+fn vault_runs_on_the_key_table_across_reopens<B: Backend>(backend: &B) {
     let root = Arc::new(Root(
         AeadKey::new(&KeyMaterial::generate().unwrap()).unwrap(),
     ));
@@ -60,7 +122,7 @@ fn the_vault_runs_on_the_sqlite_key_table_across_reopens() {
         field: "turn.text",
     };
     let (sealed_a, sealed_b) = {
-        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        let store = Arc::new(backend.open());
         let v = vault(&store, &root);
         v.create_tenant("acme").unwrap();
         let a = v.seal(&at("alice"), b"alice's secret").unwrap();
@@ -70,7 +132,7 @@ fn the_vault_runs_on_the_sqlite_key_table_across_reopens() {
         (a, b)
     };
     // Reopened: migrations are idempotent, rotation resumes, retirement is enforced by SQL.
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let store = Arc::new(backend.open());
     let v = vault(&store, &root);
     assert_eq!(v.open(&at("alice"), &sealed_a).unwrap(), b"alice's secret");
     assert!(
@@ -100,10 +162,8 @@ fn the_vault_runs_on_the_sqlite_key_table_across_reopens() {
     ));
 }
 
-#[test]
-fn conversations_turns_tokens_search_and_erasure() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("db")).unwrap();
+fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
+    let store = backend.open();
     assert!(store.create_tenant("acme", "Acme").unwrap());
     assert!(!store.create_tenant("acme", "Acme").unwrap());
     let principal = Principal {

@@ -1,0 +1,602 @@
+//! The store for scale: PostgreSQL, through the synchronous `postgres` client from blocking
+//! threads. A small pool of connections; each trait call is one statement or one transaction.
+//! The schema is the SQLite one in PostgreSQL's types, tenant first in every key, so it shards
+//! by tenant (Citus or a PostgreSQL-compatible distributed engine) without redesign. Erased
+//! rows are overwritten in place; the operator's `VACUUM` policy decides when old tuple
+//! versions leave the heap (SECURITY.md).
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use callvault_vault::{
+    DataKeyRecord, DataKeyState, KeyTable, TenantKeyKind, TenantKeyRecord, VaultError,
+};
+use postgres::{Client, NoTls, Row};
+
+use crate::migrations::POSTGRES;
+use crate::model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
+use crate::{Store, StoreError};
+
+/// Connections kept open.
+const POOL: usize = 8;
+
+pub struct PostgresStore {
+    pool: Vec<Mutex<Client>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("connections", &self.pool.len())
+            .finish()
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> StoreError {
+        // The client's Display names the SQLSTATE and the server's message, never bound values.
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl PostgresStore {
+    /// Connects (the URL is never logged: it may hold a password) and applies migrations.
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let connect = || {
+            Client::connect(url, NoTls).map_err(|e| StoreError::Open {
+                path: "postgres (URL not shown)".into(),
+                reason: e.to_string(),
+            })
+        };
+        let mut first = connect()?;
+        migrate(&mut first)?;
+        let mut pool = vec![Mutex::new(first)];
+        for _ in 1..POOL {
+            pool.push(Mutex::new(connect()?));
+        }
+        Ok(PostgresStore { pool })
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Client>, StoreError> {
+        for c in &self.pool {
+            if let Ok(guard) = c.try_lock() {
+                return Ok(guard);
+            }
+        }
+        let i = (now_ms() as usize) % self.pool.len();
+        self.pool[i]
+            .lock()
+            .map_err(|_| StoreError::Backend("connection poisoned".into()))
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS callvault_schema (version BIGINT NOT NULL)")?;
+    let mut tx = client.transaction()?;
+    // One migrator at a time across servers.
+    tx.batch_execute("LOCK TABLE callvault_schema IN EXCLUSIVE MODE")?;
+    let found: i64 = tx
+        .query_opt("SELECT version FROM callvault_schema", &[])?
+        .map(|r| r.get(0))
+        .unwrap_or(0);
+    let supported = POSTGRES.len() as i64;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    for (i, sql) in POSTGRES.iter().enumerate().skip(found as usize) {
+        tx.batch_execute(sql)?;
+        tracing::info!(version = i + 1, "database migrated");
+    }
+    tx.execute("DELETE FROM callvault_schema", &[])?;
+    tx.execute(
+        "INSERT INTO callvault_schema (version) VALUES ($1)",
+        &[&supported],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn conversation_row(r: &Row) -> ConversationRow {
+    ConversationRow {
+        tenant: r.get(0),
+        id: r.get(1),
+        customer_ref: r.get(2),
+        created_at: r.get(3),
+        n_turns: r.get::<_, i64>(4) as u64,
+    }
+}
+
+fn blind_index(bytes: Option<Vec<u8>>) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if let Some(b) = bytes.filter(|b| b.len() == 32) {
+        out.copy_from_slice(&b);
+    }
+    out
+}
+
+fn data_key_row(r: &Row) -> DataKeyRecord {
+    let state: String = r.get(4);
+    DataKeyRecord {
+        tenant: r.get(0),
+        customer: r.get(1),
+        version: r.get::<_, i64>(2) as u32,
+        wrapped_by: r.get::<_, i64>(3) as u32,
+        state: if state == "active" {
+            DataKeyState::Active
+        } else {
+            DataKeyState::Destroyed
+        },
+        wrapped: r.get(5),
+    }
+}
+
+const DATA_KEY_COLUMNS: &str = "tenant, customer, version, wrapped_by, state, wrapped";
+
+impl Store for PostgresStore {
+    fn create_tenant(&self, tenant: &str, name: &str) -> Result<bool, StoreError> {
+        let n = self.conn()?.execute(
+            "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&tenant, &name, &now_ms()],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn create_service_token(
+        &self,
+        principal: &Principal,
+        token_hash: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO principals (tenant, id, name, role, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&principal.tenant, &principal.id, &principal.name, &principal.role, &now_ms()],
+        )?;
+        tx.execute(
+            "INSERT INTO service_tokens (token_hash, tenant, principal, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&&token_hash[..], &principal.tenant, &principal.id, &now_ms(), &principal.expires_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn principal_by_token(
+        &self,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+    ) -> Result<Option<Principal>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT p.tenant, p.id, p.name, p.role, t.expires_at FROM service_tokens t
+                 JOIN principals p ON p.tenant = t.tenant AND p.id = t.principal
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+                &[&&token_hash[..], &now_ms],
+            )?
+            .map(|r| Principal {
+                tenant: r.get(0),
+                id: r.get(1),
+                name: r.get(2),
+                role: r.get(3),
+                expires_at: r.get(4),
+            }))
+    }
+
+    fn revoke_token(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.conn()?.execute(
+            "UPDATE service_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            &[&&token_hash[..], &now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn create_conversation(&self, row: &ConversationRow) -> Result<bool, StoreError> {
+        let n = self.conn()?.execute(
+            "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES ($1, $2, $3, $4, 0)
+             ON CONFLICT DO NOTHING",
+            &[&row.tenant, &row.id, &row.customer_ref, &row.created_at],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn conversation(&self, tenant: &str, id: &str) -> Result<Option<ConversationRow>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT tenant, id, customer_ref, created_at, n_turns FROM conversations WHERE tenant = $1 AND id = $2",
+                &[&tenant, &id],
+            )?
+            .map(|r| conversation_row(&r)))
+    }
+
+    fn list_conversations(
+        &self,
+        tenant: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ConversationRow>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT tenant, id, customer_ref, created_at, n_turns FROM conversations
+                 WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3",
+                &[&tenant, &after.unwrap_or(""), &(limit as i64)],
+            )?
+            .iter()
+            .map(conversation_row)
+            .collect())
+    }
+
+    fn turns(&self, tenant: &str, conversation: &str) -> Result<Vec<TurnRow>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at
+                 FROM turns WHERE tenant = $1 AND conversation = $2 ORDER BY seq",
+                &[&tenant, &conversation],
+            )?
+            .iter()
+            .map(|r| TurnRow {
+                tenant: r.get(0),
+                conversation: r.get(1),
+                seq: r.get::<_, i64>(2) as u64,
+                id: r.get(3),
+                speaker: r.get(4),
+                redacted: r.get(5),
+                findings: r.get(6),
+                sealed: r.get(7),
+                started_at: r.get(8),
+                ended_at: r.get(9),
+                created_at: r.get(10),
+            })
+            .collect())
+    }
+
+    fn tokens(&self, tenant: &str, conversation: &str) -> Result<Vec<TokenRow>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq
+                 FROM tokens WHERE tenant = $1 AND conversation = $2 ORDER BY turn_seq, label",
+                &[&tenant, &conversation],
+            )?
+            .iter()
+            .map(|r| TokenRow {
+                tenant: r.get(0),
+                conversation: r.get(1),
+                token_id: r.get(2),
+                entity: r.get(3),
+                label: r.get(4),
+                blind_index: blind_index(r.get(5)),
+                sealed: r.get::<_, Option<Vec<u8>>>(6).unwrap_or_default(),
+                turn_seq: r.get::<_, i64>(7) as u64,
+            })
+            .collect())
+    }
+
+    fn append_turns(&self, batch: &[TurnWrite]) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let turn = tx.prepare(
+            "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )?;
+        let token = tx.prepare(
+            "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )?;
+        let count = tx.prepare(
+            "UPDATE conversations SET n_turns = GREATEST(n_turns, $3) WHERE tenant = $1 AND id = $2",
+        )?;
+        for write in batch {
+            let t = &write.turn;
+            tx.execute(
+                &turn,
+                &[
+                    &t.tenant,
+                    &t.conversation,
+                    &(t.seq as i64),
+                    &t.id,
+                    &t.speaker,
+                    &t.redacted,
+                    &t.findings,
+                    &t.sealed,
+                    &t.started_at,
+                    &t.ended_at,
+                    &t.created_at,
+                ],
+            )?;
+            for k in &write.new_tokens {
+                tx.execute(
+                    &token,
+                    &[
+                        &k.tenant,
+                        &k.conversation,
+                        &k.token_id,
+                        &k.entity,
+                        &k.label,
+                        &&k.blind_index[..],
+                        &k.sealed,
+                        &(k.turn_seq as i64),
+                    ],
+                )?;
+            }
+            tx.execute(&count, &[&t.tenant, &t.conversation, &((t.seq + 1) as i64)])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn search(
+        &self,
+        tenant: &str,
+        blind_index: &[u8; 32],
+        limit: usize,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT conversation, label, token_id FROM tokens WHERE tenant = $1 AND blind_index = $2
+                 ORDER BY conversation, label LIMIT $3",
+                &[&tenant, &&blind_index[..], &(limit as i64)],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn erase_customer(
+        &self,
+        tenant: &str,
+        customer_ref: &str,
+    ) -> Result<ErasureCounts, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let conversations: i64 = tx
+            .query_one(
+                "SELECT COUNT(*) FROM conversations WHERE tenant = $1 AND customer_ref = $2",
+                &[&tenant, &customer_ref],
+            )?
+            .get(0);
+        let turns: i64 = tx
+            .query_one(
+                "SELECT COUNT(*) FROM turns WHERE tenant = $1 AND conversation IN
+                 (SELECT id FROM conversations WHERE tenant = $1 AND customer_ref = $2)",
+                &[&tenant, &customer_ref],
+            )?
+            .get(0);
+        let tokens = tx.execute(
+            "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = $1 AND conversation IN
+             (SELECT id FROM conversations WHERE tenant = $1 AND customer_ref = $2)",
+            &[&tenant, &customer_ref],
+        )?;
+        tx.commit()?;
+        Ok(ErasureCounts {
+            conversations: conversations as u64,
+            turns: turns as u64,
+            tokens,
+        })
+    }
+}
+
+impl KeyTable for PostgresStore {
+    fn tenant_keys(&self, tenant: &str) -> Result<Vec<TenantKeyRecord>, VaultError> {
+        let rows = self
+            .conn()?
+            .query(
+                "SELECT tenant, kind, version, wrapped FROM tenant_keys WHERE tenant = $1 ORDER BY kind, version",
+                &[&tenant],
+            )
+            .map_err(StoreError::from)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let kind: String = r.get(1);
+            out.push(TenantKeyRecord {
+                tenant: r.get(0),
+                kind: match kind.as_str() {
+                    "wrapping" => TenantKeyKind::Wrapping,
+                    "index" => TenantKeyKind::Index,
+                    _ => return Err(StoreError::Corrupt("unknown tenant key kind").into()),
+                },
+                version: r.get::<_, i64>(2) as u32,
+                wrapped: r.get(3),
+            });
+        }
+        Ok(out)
+    }
+
+    fn insert_tenant_key(&self, record: &TenantKeyRecord) -> Result<bool, VaultError> {
+        let n = self
+            .conn()?
+            .execute(
+                "INSERT INTO tenant_keys (tenant, kind, version, wrapped) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&record.tenant, &record.kind.as_str(), &(record.version as i64), &record.wrapped],
+            )
+            .map_err(StoreError::from)?;
+        Ok(n == 1)
+    }
+
+    fn retire_wrapping_key(&self, tenant: &str, version: u32) -> Result<bool, VaultError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(StoreError::from)?;
+        // Serialize with inserts and rewraps of this tenant's data keys.
+        tx.execute(
+            "SELECT 1 FROM tenant_keys WHERE tenant = $1 AND kind = 'wrapping' AND version = $2 FOR UPDATE",
+            &[&tenant, &(version as i64)],
+        )
+        .map_err(StoreError::from)?;
+        let n = tx
+            .execute(
+                "DELETE FROM tenant_keys WHERE tenant = $1 AND kind = 'wrapping' AND version = $2
+                 AND NOT EXISTS (SELECT 1 FROM data_keys WHERE tenant = $1 AND state = 'active' AND wrapped_by = $2)",
+                &[&tenant, &(version as i64)],
+            )
+            .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(n == 1)
+    }
+
+    fn data_key(
+        &self,
+        tenant: &str,
+        customer: &str,
+        version: u32,
+    ) -> Result<Option<DataKeyRecord>, VaultError> {
+        let sql = format!("SELECT {DATA_KEY_COLUMNS} FROM data_keys WHERE tenant = $1 AND customer = $2 AND version = $3");
+        Ok(self
+            .conn()?
+            .query_opt(&sql, &[&tenant, &customer, &(version as i64)])
+            .map_err(StoreError::from)?
+            .map(|r| data_key_row(&r)))
+    }
+
+    fn latest_data_key(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<Option<DataKeyRecord>, VaultError> {
+        let sql = format!(
+            "SELECT {DATA_KEY_COLUMNS} FROM data_keys WHERE tenant = $1 AND customer = $2 ORDER BY version DESC LIMIT 1"
+        );
+        Ok(self
+            .conn()?
+            .query_opt(&sql, &[&tenant, &customer])
+            .map_err(StoreError::from)?
+            .map(|r| data_key_row(&r)))
+    }
+
+    fn insert_data_key(&self, record: &DataKeyRecord) -> Result<bool, VaultError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(StoreError::from)?;
+        // Lock the wrapping version's row: a concurrent retirement waits or has already won.
+        let exists = tx
+            .query_opt(
+                "SELECT 1 FROM tenant_keys WHERE tenant = $1 AND kind = 'wrapping' AND version = $2 FOR SHARE",
+                &[&record.tenant, &(record.wrapped_by as i64)],
+            )
+            .map_err(StoreError::from)?
+            .is_some();
+        if !exists {
+            return Err(VaultError::UnknownKeyVersion {
+                tenant: record.tenant.clone(),
+                version: record.wrapped_by,
+            });
+        }
+        let n = tx
+            .execute(
+                "INSERT INTO data_keys (tenant, customer, version, wrapped_by, state, wrapped)
+                 VALUES ($1, $2, $3, $4, 'active', $5) ON CONFLICT DO NOTHING",
+                &[
+                    &record.tenant,
+                    &record.customer,
+                    &(record.version as i64),
+                    &(record.wrapped_by as i64),
+                    &record.wrapped,
+                ],
+            )
+            .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(n == 1)
+    }
+
+    fn rewrap_data_key(
+        &self,
+        record: &DataKeyRecord,
+        expected_wrapped_by: u32,
+    ) -> Result<bool, VaultError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(StoreError::from)?;
+        let exists = tx
+            .query_opt(
+                "SELECT 1 FROM tenant_keys WHERE tenant = $1 AND kind = 'wrapping' AND version = $2 FOR SHARE",
+                &[&record.tenant, &(record.wrapped_by as i64)],
+            )
+            .map_err(StoreError::from)?
+            .is_some();
+        if !exists {
+            return Err(VaultError::UnknownKeyVersion {
+                tenant: record.tenant.clone(),
+                version: record.wrapped_by,
+            });
+        }
+        let n = tx
+            .execute(
+                "UPDATE data_keys SET wrapped_by = $4, wrapped = $5
+                 WHERE tenant = $1 AND customer = $2 AND version = $3 AND state = 'active' AND wrapped_by = $6",
+                &[
+                    &record.tenant,
+                    &record.customer,
+                    &(record.version as i64),
+                    &(record.wrapped_by as i64),
+                    &record.wrapped,
+                    &(expected_wrapped_by as i64),
+                ],
+            )
+            .map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(n == 1)
+    }
+
+    fn data_keys_wrapped_below(
+        &self,
+        tenant: &str,
+        below: u32,
+        after: Option<(&str, u32)>,
+        limit: usize,
+    ) -> Result<Vec<DataKeyRecord>, VaultError> {
+        let (after_customer, after_version) = after.map(|(c, v)| (c, v as i64)).unwrap_or(("", -1));
+        let sql = format!(
+            "SELECT {DATA_KEY_COLUMNS} FROM data_keys
+             WHERE tenant = $1 AND state = 'active' AND wrapped_by < $2 AND (customer, version) > ($3, $4)
+             ORDER BY customer, version LIMIT $5"
+        );
+        Ok(self
+            .conn()?
+            .query(
+                &sql,
+                &[
+                    &tenant,
+                    &(below as i64),
+                    &after_customer,
+                    &after_version,
+                    &(limit as i64),
+                ],
+            )
+            .map_err(StoreError::from)?
+            .iter()
+            .map(data_key_row)
+            .collect())
+    }
+
+    fn count_wrapped_by(&self, tenant: &str, version: u32) -> Result<u64, VaultError> {
+        let n: i64 = self
+            .conn()?
+            .query_one(
+                "SELECT COUNT(*) FROM data_keys WHERE tenant = $1 AND state = 'active' AND wrapped_by = $2",
+                &[&tenant, &(version as i64)],
+            )
+            .map_err(StoreError::from)?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn destroy_data_keys(&self, tenant: &str, customer: &str) -> Result<Vec<u32>, VaultError> {
+        let rows = self
+            .conn()?
+            .query(
+                "UPDATE data_keys SET state = 'destroyed', wrapped = ''::bytea
+                 WHERE tenant = $1 AND customer = $2 AND state = 'active' RETURNING version",
+                &[&tenant, &customer],
+            )
+            .map_err(StoreError::from)?;
+        Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u32).collect())
+    }
+}
