@@ -138,6 +138,29 @@ fn data_key_row(r: &Row) -> DataKeyRecord {
     }
 }
 
+/// Locks the wrapping version's row (a concurrent retirement waits, or has already won) and
+/// fails if it is gone.
+fn require_wrapping(
+    tx: &mut postgres::Transaction<'_>,
+    tenant: &str,
+    version: u32,
+) -> Result<(), VaultError> {
+    let exists = tx
+        .query_opt(
+            "SELECT 1 FROM tenant_keys WHERE tenant = $1 AND kind = 'wrapping' AND version = $2 FOR SHARE",
+            &[&tenant, &(version as i64)],
+        )
+        .map_err(StoreError::from)?
+        .is_some();
+    if !exists {
+        return Err(VaultError::UnknownKeyVersion {
+            tenant: tenant.to_owned(),
+            version,
+        });
+    }
+    Ok(())
+}
+
 const DATA_KEY_COLUMNS: &str = "tenant, customer, version, wrapped_by, state, wrapped";
 
 impl Store for PostgresStore {
@@ -477,19 +500,7 @@ impl KeyTable for PostgresStore {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(StoreError::from)?;
         // Lock the wrapping version's row: a concurrent retirement waits or has already won.
-        let exists = tx
-            .query_opt(
-                "SELECT 1 FROM tenant_keys WHERE tenant = $1 AND kind = 'wrapping' AND version = $2 FOR SHARE",
-                &[&record.tenant, &(record.wrapped_by as i64)],
-            )
-            .map_err(StoreError::from)?
-            .is_some();
-        if !exists {
-            return Err(VaultError::UnknownKeyVersion {
-                tenant: record.tenant.clone(),
-                version: record.wrapped_by,
-            });
-        }
+        require_wrapping(&mut tx, &record.tenant, record.wrapped_by)?;
         let n = tx
             .execute(
                 "INSERT INTO data_keys (tenant, customer, version, wrapped_by, state, wrapped)
@@ -514,19 +525,7 @@ impl KeyTable for PostgresStore {
     ) -> Result<bool, VaultError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(StoreError::from)?;
-        let exists = tx
-            .query_opt(
-                "SELECT 1 FROM tenant_keys WHERE tenant = $1 AND kind = 'wrapping' AND version = $2 FOR SHARE",
-                &[&record.tenant, &(record.wrapped_by as i64)],
-            )
-            .map_err(StoreError::from)?
-            .is_some();
-        if !exists {
-            return Err(VaultError::UnknownKeyVersion {
-                tenant: record.tenant.clone(),
-                version: record.wrapped_by,
-            });
-        }
+        require_wrapping(&mut tx, &record.tenant, record.wrapped_by)?;
         let n = tx
             .execute(
                 "UPDATE data_keys SET wrapped_by = $4, wrapped = $5

@@ -162,6 +162,29 @@ fn data_key_row(r: &Row<'_>) -> rusqlite::Result<(DataKeyRecord, String)> {
     ))
 }
 
+/// Fails if the wrapping version is gone (inside the caller's write transaction, so a
+/// retirement cannot slip in between).
+fn require_wrapping(
+    tx: &rusqlite::Transaction<'_>,
+    tenant: &str,
+    version: u32,
+) -> Result<(), VaultError> {
+    let exists: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM tenant_keys WHERE tenant = ?1 AND kind = 'wrapping' AND version = ?2)",
+            params![tenant, version as i64],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::from)?;
+    if !exists {
+        return Err(VaultError::UnknownKeyVersion {
+            tenant: tenant.to_owned(),
+            version,
+        });
+    }
+    Ok(())
+}
+
 const DATA_KEY_COLUMNS: &str = "tenant, customer, version, wrapped_by, state, wrapped";
 
 impl Store for SqliteStore {
@@ -494,19 +517,7 @@ impl KeyTable for SqliteStore {
     fn insert_data_key(&self, record: &DataKeyRecord) -> Result<bool, VaultError> {
         let mut conn = self.write()?;
         let tx = conn.transaction().map_err(StoreError::from)?;
-        let wrapping_exists: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM tenant_keys WHERE tenant = ?1 AND kind = 'wrapping' AND version = ?2)",
-                params![record.tenant, record.wrapped_by as i64],
-                |r| r.get(0),
-            )
-            .map_err(StoreError::from)?;
-        if !wrapping_exists {
-            return Err(VaultError::UnknownKeyVersion {
-                tenant: record.tenant.clone(),
-                version: record.wrapped_by,
-            });
-        }
+        require_wrapping(&tx, &record.tenant, record.wrapped_by)?;
         let n = tx
             .execute(
                 "INSERT OR IGNORE INTO data_keys (tenant, customer, version, wrapped_by, state, wrapped)
@@ -525,19 +536,7 @@ impl KeyTable for SqliteStore {
     ) -> Result<bool, VaultError> {
         let mut conn = self.write()?;
         let tx = conn.transaction().map_err(StoreError::from)?;
-        let wrapping_exists: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM tenant_keys WHERE tenant = ?1 AND kind = 'wrapping' AND version = ?2)",
-                params![record.tenant, record.wrapped_by as i64],
-                |r| r.get(0),
-            )
-            .map_err(StoreError::from)?;
-        if !wrapping_exists {
-            return Err(VaultError::UnknownKeyVersion {
-                tenant: record.tenant.clone(),
-                version: record.wrapped_by,
-            });
-        }
+        require_wrapping(&tx, &record.tenant, record.wrapped_by)?;
         let n = tx
             .execute(
                 "UPDATE data_keys SET wrapped_by = ?4, wrapped = ?5
