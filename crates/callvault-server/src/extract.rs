@@ -7,7 +7,7 @@
 //! and request values may be personal data.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use callvault_core::CoreError;
@@ -20,13 +20,15 @@ use crate::AppState;
 /// The caller, authenticated by a bearer token and within its rate limit.
 pub struct Authenticated(pub Principal);
 
-impl FromRequestParts<AppState> for Authenticated {
+impl<S> FromRequestParts<S> for Authenticated
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -49,10 +51,10 @@ impl FromRequestParts<AppState> for Authenticated {
 /// A JSON body parsed strictly.
 pub struct StrictJson<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for StrictJson<T> {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for StrictJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)

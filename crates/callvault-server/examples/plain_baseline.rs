@@ -1,0 +1,111 @@
+//! The baseline for the ingest benchmark (never part of the product): the same HTTP stack
+//! (axum, the same strict JSON and bearer-token extractors, the same layers), the same store and
+//! the same group-commit writer, storing each turn's text as it came, with no detection and no
+//! sealing. `bench/ingest/run.sh` runs it beside `callvault serve` to price security.
+//!
+//! `cargo run --release -p callvault-server --example plain_baseline -- DATA_DIR LISTEN`
+//! (DATA_DIR made by `callvault init`; its key file passphrase in CALLVAULT_PASSPHRASE).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use callvault_core::writer::GroupCommit;
+use callvault_core::{Core, CoreConfig};
+use callvault_server::error::ApiError;
+use callvault_server::extract::{Authenticated, StrictJson};
+use callvault_server::{AppState, ServerConfig};
+use callvault_store::{SqliteStore, Store, TurnRow, TurnWrite};
+use callvault_vault::{KeyTable, PassphraseKeyFile, RootKeyStore, Vault, VaultConfig};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTurn {
+    speaker: String,
+    text: String,
+    #[serde(rename = "final", default)]
+    _final: Option<bool>,
+}
+
+#[derive(Clone)]
+struct Baseline {
+    app: AppState,
+    writer: Arc<GroupCommit>,
+    seq: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+impl axum::extract::FromRef<Baseline> for AppState {
+    fn from_ref(b: &Baseline) -> AppState {
+        b.app.clone()
+    }
+}
+
+async fn turn(
+    State(b): State<Baseline>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+    StrictJson(body): StrictJson<NewTurn>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let seq = {
+        let mut seqs = b.seq.lock().map_err(|_| callvault_core::CoreError::Internal)?;
+        let n = seqs.entry(id.clone()).or_insert(0);
+        *n += 1;
+        *n - 1
+    };
+    let row = TurnRow {
+        tenant: p.tenant,
+        conversation: id,
+        seq,
+        id: format!("plain_{seq}"),
+        speaker: body.speaker,
+        redacted: body.text.clone(),
+        findings: "[]".into(),
+        sealed: Vec::new(),
+        started_at: None,
+        ended_at: None,
+        created_at: 0,
+    };
+    b.writer
+        .append(TurnWrite {
+            turn: row,
+            new_tokens: Vec::new(),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"seq": seq, "redacted": body.text}))))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let (data, listen) = (std::path::PathBuf::from(&args[1]), args[2].clone());
+    let config: toml::Value = toml::from_str(&std::fs::read_to_string(data.join("callvault.toml"))?)?;
+    let key_file = config["keys"]["key_file"].as_str().ok_or("key_file")?;
+    let passphrase = secrecy::SecretString::from(std::env::var("CALLVAULT_PASSPHRASE")?);
+    let root: Arc<dyn RootKeyStore> = Arc::new(PassphraseKeyFile::open(key_file.as_ref(), &passphrase)?);
+    let store = Arc::new(SqliteStore::open(&data.join("callvault.db"))?);
+    let table: Arc<dyn KeyTable> = store.clone();
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
+    let core = Arc::new(Core::new(Arc::clone(&dyn_store), vault, CoreConfig::default()));
+    let server = ServerConfig::default();
+    let defaults = CoreConfig::default();
+    let baseline = Baseline {
+        app: AppState::new(core, &server),
+        writer: Arc::new(GroupCommit::start(dyn_store, defaults.write_queue, defaults.max_batch)),
+        seq: Arc::default(),
+    };
+    let router = Router::new()
+        .route("/v1/conversations/{id}/turns", post(turn))
+        .layer(axum::extract::DefaultBodyLimit::max(server.max_body_bytes))
+        .with_state(baseline);
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen).await?;
+        eprintln!("plain baseline on {}", listener.local_addr()?);
+        axum::serve(listener, router).await
+    })?;
+    Ok(())
+}
