@@ -8,7 +8,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use callvault_detect::{Conversation, EntityType, Policy};
 use callvault_store::{ConversationRow, Principal, Store, TurnRow};
@@ -36,6 +36,9 @@ pub struct CoreConfig {
     pub write_queue: usize,
     /// Turns per transaction at most.
     pub max_batch: usize,
+    /// How long an authenticated token is trusted before the store is asked again; bounds how
+    /// long a token revoked on another server keeps working here.
+    pub auth_cache_ttl: Duration,
 }
 
 impl Default for CoreConfig {
@@ -46,6 +49,7 @@ impl Default for CoreConfig {
             conversation_cache: 100_000,
             write_queue: 16_384,
             max_batch: 1024,
+            auth_cache_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -105,6 +109,7 @@ pub struct Core {
     policy: Arc<Policy>,
     config: CoreConfig,
     states: Mutex<LruCache<(String, String), StateSlot>>,
+    principals: Mutex<LruCache<[u8; 32], (Principal, Instant)>>,
     writer: GroupCommit,
 }
 
@@ -118,6 +123,9 @@ impl Core {
             policy: Arc::new(Policy::default()),
             config,
             states: Mutex::new(LruCache::new(capacity)),
+            principals: Mutex::new(LruCache::new(
+                NonZeroUsize::new(10_000).unwrap_or(NonZeroUsize::MIN),
+            )),
         }
     }
 
@@ -164,11 +172,32 @@ impl Core {
             return Err(CoreError::Unauthenticated);
         }
         let hash = token_hash(bearer);
-        let store = Arc::clone(&self.store);
         let now = now_ms();
-        blocking(move || store.principal_by_token(&hash, now))
+        if let Some(p) = self.cached_principal(&hash, now)? {
+            return Ok(p);
+        }
+        let store = Arc::clone(&self.store);
+        let principal = blocking(move || store.principal_by_token(&hash, now))
             .await??
-            .ok_or(CoreError::Unauthenticated)
+            .ok_or(CoreError::Unauthenticated)?;
+        let mut cache = self.principals.lock().map_err(|_| CoreError::Internal)?;
+        cache.put(hash, (principal.clone(), Instant::now()));
+        Ok(principal)
+    }
+
+    /// A principal seen within the cache's time to live whose token has not expired since.
+    fn cached_principal(&self, hash: &[u8; 32], now: i64) -> Result<Option<Principal>, CoreError> {
+        let mut cache = self.principals.lock().map_err(|_| CoreError::Internal)?;
+        let hit = cache
+            .get(hash)
+            .filter(|(p, at)| {
+                at.elapsed() < self.config.auth_cache_ttl && p.expires_at.is_none_or(|e| e > now)
+            })
+            .map(|(p, _)| p.clone());
+        if hit.is_none() {
+            cache.pop(hash);
+        }
+        Ok(hit)
     }
 
     pub async fn create_conversation(
@@ -221,24 +250,46 @@ impl Core {
         if guard.is_none() {
             *guard = Some(self.load_state(&p.tenant, conversation).await?);
         }
-        // The pipeline may reach the key table (a data key not cached yet), which blocks: run
-        // it on a blocking thread, lending it the conversation's state.
-        let Some(mut state) = guard.take() else {
+        let Some(state) = guard.as_mut() else {
             return Err(CoreError::Internal);
         };
+        // The keys are nearly always in memory; when one is not (first turn, expiry), fetch it
+        // on a blocking thread, since the key table may be a network database.
+        let (data_key, index_key) = match self.vault.cached_keys(&p.tenant, &state.customer_ref) {
+            Some(keys) => keys,
+            None => {
+                let (vault, tenant, customer) = (
+                    Arc::clone(&self.vault),
+                    p.tenant.clone(),
+                    state.customer_ref.clone(),
+                );
+                blocking(move || -> Result<_, CoreError> {
+                    Ok((
+                        vault.data_key(&tenant, &customer)?,
+                        vault.index_key(&tenant)?,
+                    ))
+                })
+                .await??
+            }
+        };
         let turn_id = random_id("turn_")?;
-        let (vault, policy) = (Arc::clone(&self.vault), Arc::clone(&self.policy));
-        let (state, result) = blocking(move || {
-            let result = process_turn(&vault, &policy, &mut state, &input, turn_id, now_ms());
-            (state, result)
-        })
-        .await?;
+        let result = process_turn(
+            &data_key,
+            &index_key,
+            &self.policy,
+            state,
+            &input,
+            turn_id,
+            now_ms(),
+        );
         let (out, write) = match result {
             Ok(done) => done,
-            // The state may have run ahead: leave the slot empty so the next turn reloads.
-            Err(e) => return Err(e),
+            Err(e) => {
+                // The state may have run ahead: drop it, the next turn reloads.
+                *guard = None;
+                return Err(e);
+            }
         };
-        *guard = Some(state);
         if let Err(e) = self.writer.append(write).await {
             // The state ran ahead of the store: forget it, the next turn reloads.
             *guard = None;

@@ -10,7 +10,8 @@
 
 use callvault_detect::{Action, Conversation, Policy};
 use callvault_store::{TokenRow, TurnRow, TurnWrite};
-use callvault_vault::{ConversationTokens, SealContext, TokenId, Vault};
+use callvault_vault::index::IndexKey;
+use callvault_vault::{ConversationTokens, DataKey, SealContext, TokenId};
 use serde::Serialize;
 
 use crate::CoreError;
@@ -77,7 +78,8 @@ pub struct ConversationState {
 /// Runs one final turn through the pipeline and advances the state. On error the state may be
 /// partly advanced: the caller drops it and reloads from the store.
 pub fn process_turn(
-    vault: &Vault,
+    data_key: &DataKey,
+    index_key: &IndexKey,
     policy: &Policy,
     state: &mut ConversationState,
     input: &TurnInput,
@@ -110,11 +112,11 @@ pub fn process_turn(
             Action::Mask => (entity.to_owned(), None),
             Action::Tokenize => {
                 let value = f.value.expose_secret().as_bytes();
-                let index = vault.blind_index(&tenant, entity, value)?;
+                let index = index_key.compute(entity, value);
                 let (token, is_new) = state.tokens.token_for(entity, index)?;
                 if is_new {
                     let field = format!("token.{}", token.id);
-                    let sealed = vault.seal(
+                    let sealed = data_key.seal(
                         &seal_at(&tenant, &customer, &conversation, seq, &field),
                         value,
                     )?;
@@ -155,7 +157,7 @@ pub fn process_turn(
     }
     redacted.push_str(&text[pos..]);
     kept.push_str(&text[pos..]);
-    let sealed = vault.seal(
+    let sealed = data_key.seal(
         &seal_at(&tenant, &customer, &conversation, seq, "turn.text"),
         kept.as_bytes(),
     );

@@ -52,7 +52,10 @@ async fn turn(
     StrictJson(body): StrictJson<NewTurn>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let seq = {
-        let mut seqs = b.seq.lock().map_err(|_| callvault_core::CoreError::Internal)?;
+        let mut seqs = b
+            .seq
+            .lock()
+            .map_err(|_| callvault_core::CoreError::Internal)?;
         let n = seqs.entry(id.clone()).or_insert(0);
         *n += 1;
         *n - 1
@@ -76,36 +79,73 @@ async fn turn(
             new_tokens: Vec::new(),
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"seq": seq, "redacted": body.text}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"seq": seq, "redacted": body.text})),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewConversation {
+    customer_ref: String,
+}
+
+/// Conversations are created as the product creates them (the turns table refers to them).
+async fn conversation(
+    State(b): State<Baseline>,
+    Authenticated(p): Authenticated,
+    StrictJson(body): StrictJson<NewConversation>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let row = b
+        .app
+        .core
+        .create_conversation(&p, &body.customer_ref)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": row.id}))))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (data, listen) = (std::path::PathBuf::from(&args[1]), args[2].clone());
-    let config: toml::Value = toml::from_str(&std::fs::read_to_string(data.join("callvault.toml"))?)?;
+    let config: toml::Value =
+        toml::from_str(&std::fs::read_to_string(data.join("callvault.toml"))?)?;
     let key_file = config["keys"]["key_file"].as_str().ok_or("key_file")?;
     let passphrase = secrecy::SecretString::from(std::env::var("CALLVAULT_PASSPHRASE")?);
-    let root: Arc<dyn RootKeyStore> = Arc::new(PassphraseKeyFile::open(key_file.as_ref(), &passphrase)?);
+    let root: Arc<dyn RootKeyStore> =
+        Arc::new(PassphraseKeyFile::open(key_file.as_ref(), &passphrase)?);
     let store = Arc::new(SqliteStore::open(&data.join("callvault.db"))?);
     let table: Arc<dyn KeyTable> = store.clone();
     let dyn_store: Arc<dyn Store> = store.clone();
     let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
-    let core = Arc::new(Core::new(Arc::clone(&dyn_store), vault, CoreConfig::default()));
+    let core = Arc::new(Core::new(
+        Arc::clone(&dyn_store),
+        vault,
+        CoreConfig::default(),
+    ));
     let server = ServerConfig::default();
     let defaults = CoreConfig::default();
     let baseline = Baseline {
         app: AppState::new(core, &server),
-        writer: Arc::new(GroupCommit::start(dyn_store, defaults.write_queue, defaults.max_batch)),
+        writer: Arc::new(GroupCommit::start(
+            dyn_store,
+            defaults.write_queue,
+            defaults.max_batch,
+        )),
         seq: Arc::default(),
     };
     let router = Router::new()
+        .route("/v1/conversations", post(conversation))
         .route("/v1/conversations/{id}/turns", post(turn))
         .layer(axum::extract::DefaultBodyLimit::max(server.max_body_bytes))
         .with_state(baseline);
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&listen).await?;
-        eprintln!("plain baseline on {}", listener.local_addr()?);
-        axum::serve(listener, router).await
-    })?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async move {
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            eprintln!("plain baseline on {}", listener.local_addr()?);
+            axum::serve(listener, router).await
+        })?;
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! deleted content, so an erased key or index row does not linger in free pages.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use callvault_vault::{
     DataKeyRecord, DataKeyState, KeyTable, TenantKeyKind, TenantKeyRecord, VaultError,
@@ -24,6 +25,49 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+    checkpointer: Option<Checkpointer>,
+}
+
+/// Checkpoints the WAL from its own connection and thread, so commits (and the requests waiting
+/// on them) never pay for one. `wal_autocheckpoint` is off on the writer.
+struct Checkpointer {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Some(c) = self.checkpointer.as_mut() {
+            c.stop.store(true, Ordering::Relaxed);
+            if let Some(t) = c.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
+    let conn = Connection::open(path).ok()?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).ok()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let thread = std::thread::Builder::new()
+        .name("callvault-checkpoint".into())
+        .spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                // PASSIVE: copies what it can without blocking writers or readers.
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        })
+        .ok()?;
+    Some(Checkpointer {
+        stop,
+        thread: Some(thread),
+    })
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -58,10 +102,14 @@ impl SqliteStore {
                 .map_err(open_err)?;
             readers.push(Mutex::new(reader));
         }
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(open_err)?;
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers,
+            checkpointer: start_checkpointer(path),
         })
     }
 

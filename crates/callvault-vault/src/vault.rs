@@ -133,7 +133,7 @@ impl std::fmt::Debug for DataKey {
 struct TenantKeys {
     current: u32,
     wrapping: BTreeMap<u32, AeadKey>,
-    index: IndexKey,
+    index: Arc<IndexKey>,
     loaded: Instant,
 }
 
@@ -390,6 +390,32 @@ impl Vault {
         Ok(self.tenant(tenant)?.index.compute(entity, normalized))
     }
 
+    /// The tenant's blind-index key (to compute many indexes without a lookup each).
+    pub fn index_key(&self, tenant: &str) -> Result<Arc<IndexKey>, VaultError> {
+        Ok(Arc::clone(&self.tenant(tenant)?.index))
+    }
+
+    /// The customer's current data key and the tenant's index key if both are in memory and
+    /// fresh; `None` when either would need the key table. Never blocks on I/O, so async code
+    /// can take this fast path and fall back to [`Vault::data_key`] and [`Vault::index_key`] on
+    /// a blocking thread.
+    pub fn cached_keys(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Option<(Arc<DataKey>, Arc<IndexKey>)> {
+        let index = {
+            let tenants = self.read_tenants().ok()?;
+            let keys = tenants.get(tenant)?;
+            if keys.loaded.elapsed() >= self.key_ttl {
+                return None;
+            }
+            Arc::clone(&keys.index)
+        };
+        let key = self.cache.current(tenant, customer).ok()??;
+        Some((key, index))
+    }
+
     /// A format-preserving token for a digit string: FF1 under a key derived from the customer's
     /// current data key (so erasure destroys it), the entity type in the tweak, optionally
     /// keeping the last four digits.
@@ -475,7 +501,10 @@ impl Vault {
         let keys = Arc::new(TenantKeys {
             current,
             wrapping,
-            index: IndexKey::new(&derive(&index_secret, b"callvault blind index v1")?),
+            index: Arc::new(IndexKey::new(&derive(
+                &index_secret,
+                b"callvault blind index v1",
+            )?)),
             loaded: Instant::now(),
         });
         self.tenants

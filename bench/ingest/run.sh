@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Turn ingest over HTTP on loopback, durable: `callvault serve` against the plain baseline
+# (crates/callvault-server/examples/plain_baseline.rs: same HTTP stack, store and group commit,
+# no detection, no sealing), back to back with the same load.
+#
+#   bench/ingest/run.sh                      # SQLite (the embedded default)
+#   STORE_URL=postgres://... bench/ingest/run.sh   # PostgreSQL (a fresh, empty database)
+#
+# Load: wrk, CONNECTIONS connections (default 64) over CONVERSATIONS conversations (default
+# 256), DURATION seconds (default 20), turn texts from the SGD dev set (PII, written). Results
+# are wrk's own report; copy them to BENCHMARKS.md with this command line.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-64}
+CONVERSATIONS=${CONVERSATIONS:-256}
+THREADS=${THREADS:-1}
+command -v wrk >/dev/null || { echo "install wrk (Debian package wrk)" >&2; exit 1; }
+cargo build --release -q -p callvault
+cargo build --release -q -p callvault-server --example plain_baseline
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+export CALLVAULT_PASSPHRASE=bench-passphrase-not-secret
+B=target/release/callvault
+
+init() { # data dir, extra args
+    $B init --data-dir "$1" --key-file "$1.key" --kdf-memory-mib 8 --kdf-passes 1 "${@:2}" 2>/dev/null
+}
+
+wait_port() {
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
+    echo "server on $1 did not start" >&2; exit 1
+}
+
+lua() { # token, ids file, out
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+token, ids_file, out = sys.argv[1:]
+ids = [l.strip() for l in open(ids_file) if l.strip()]
+texts = [json.loads(l)["text"] for l in open("crates/callvault-detect/tests/data/sgd_dev_turns.jsonl")]
+bodies = [json.dumps({"speaker": "customer", "text": t, "final": True}) for t in texts]
+with open(out, "w") as f:
+    f.write("local ids = {%s}\n" % ",".join('"%s"' % i for i in ids))
+    f.write("local bodies = {%s}\n" % ",".join("[==[%s]==]" % b for b in bodies))
+    f.write('local headers = {["Authorization"] = "Bearer %s", ["Content-Type"] = "application/json"}\n' % token)
+    f.write("""local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("POST", "/v1/conversations/" .. ids[(i % #ids) + 1] .. "/turns", headers, bodies[(i % #bodies) + 1])
+end
+""")
+PY
+}
+
+conversations() { # port, token, out
+    for n in $(seq "$CONVERSATIONS"); do
+        curl -s -H "Authorization: Bearer $2" -H 'content-type: application/json' \
+            -d "{\"customer_ref\":\"bench-$n\"}" "http://127.0.0.1:$1/v1/conversations" |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+    done > "$3"
+}
+
+echo "== callvault serve (${STORE_URL:+postgres}${STORE_URL:-sqlite}) =="
+init "$work/cv" ${STORE_URL:+--store-url "$STORE_URL"} > "$work/cv.json"
+token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest_token"])' "$work/cv.json")
+$B serve --data-dir "$work/cv" --listen 127.0.0.1:18090 2> "$work/cv.log" &
+cv_pid=$!
+wait_port 18090
+conversations 18090 "$token" "$work/ids"
+lua "$token" "$work/ids" "$work/cv.lua"
+ps -o rss= -p $cv_pid | awk '{print "RSS before: " $1/1024 " MiB"}'
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/cv.lua" http://127.0.0.1:18090
+ps -o rss= -p $cv_pid | awk '{print "RSS after: " $1/1024 " MiB"}'
+kill $cv_pid; wait $cv_pid 2>/dev/null || true
+
+if [ -z "${STORE_URL:-}" ]; then
+    echo "== plain baseline (sqlite, no detection, no sealing) =="
+    init "$work/plain" > "$work/plain.json"
+    token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest_token"])' "$work/plain.json")
+    target/release/examples/plain_baseline "$work/plain" 127.0.0.1:18091 2> "$work/plain.log" &
+    plain_pid=$!
+    wait_port 18091
+    conversations 18091 "$token" "$work/plain-ids"
+    lua "$token" "$work/plain-ids" "$work/plain.lua"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/plain.lua" http://127.0.0.1:18091
+    kill $plain_pid
+fi
