@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use crate::auth::{new_token, require_role, token_hash};
 use crate::ingest::{
-    process_turn, restore_tokens, ConversationState, FindingOut, TurnInput, TurnOut,
+    process_partial, process_turn, restore_tokens, ConversationState, FindingOut, PartialOut,
+    Speaker, TurnInput, TurnOut,
 };
 use crate::writer::GroupCommit;
 use crate::CoreError;
@@ -296,6 +297,57 @@ impl Core {
             return Err(e);
         }
         Ok(out)
+    }
+
+    /// Redacts an interim result of a live turn (the WebSocket stream); nothing is stored.
+    pub async fn partial(
+        &self,
+        p: &Principal,
+        conversation: &str,
+        speaker: Speaker,
+        text: &str,
+    ) -> Result<PartialOut, CoreError> {
+        require_role(p, &["ingest", "admin"])?;
+        if text.len() > self.config.max_turn_bytes {
+            return Err(CoreError::invalid(
+                "turn_too_long",
+                format!(
+                    "turn text is limited to {} bytes",
+                    self.config.max_turn_bytes
+                ),
+            ));
+        }
+        let slot = self.state_slot(&p.tenant, conversation)?;
+        let mut guard = slot.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.load_state(&p.tenant, conversation).await?);
+        }
+        let Some(state) = guard.as_ref() else {
+            return Err(CoreError::Internal);
+        };
+        let index_key = match self.vault.cached_keys(&p.tenant, &state.customer_ref) {
+            Some((_, index)) => index,
+            None => {
+                let (vault, tenant) = (Arc::clone(&self.vault), p.tenant.clone());
+                blocking(move || vault.index_key(&tenant)).await??
+            }
+        };
+        Ok(process_partial(
+            &index_key,
+            &self.policy,
+            state,
+            speaker,
+            text,
+        ))
+    }
+
+    /// Whether a conversation exists in the principal's tenant (before opening a stream).
+    pub async fn conversation_exists(&self, p: &Principal, id: &str) -> Result<bool, CoreError> {
+        require_role(p, &["ingest", "admin"])?;
+        let (store, tenant, id) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
+        Ok(blocking(move || store.conversation(&tenant, &id))
+            .await??
+            .is_some())
     }
 
     pub async fn conversation(

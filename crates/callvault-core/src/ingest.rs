@@ -251,3 +251,64 @@ impl<'a> CharCounter<'a> {
         self.chars
     }
 }
+
+/// An interim result as the stream shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PartialOut {
+    /// The part that can be shown, redacted; `[…]` marks a long held-back tail.
+    pub redacted: String,
+    /// Bytes of the submitted text held back because they may still grow into a value.
+    pub held_back: usize,
+}
+
+/// Redacts an interim (non-final) result without advancing the conversation. Values the
+/// conversation has labelled already show their label; new ones show their type until the final
+/// result numbers them; the tail that may still grow into a value is held back.
+pub fn process_partial(
+    index_key: &IndexKey,
+    policy: &Policy,
+    state: &ConversationState,
+    speaker: Speaker,
+    text: &str,
+) -> PartialOut {
+    let hold = callvault_detect::hold_back_point(text);
+    let findings = state.context.peek(Some(speaker.as_str()), text);
+    let cut = findings
+        .iter()
+        .filter(|f| f.end > hold && f.start < hold)
+        .map(|f| f.start)
+        .min()
+        .unwrap_or(hold);
+    let mut redacted = String::with_capacity(cut);
+    let mut pos = 0;
+    for f in findings.iter().filter(|f| f.end <= cut) {
+        if f.start < pos {
+            continue;
+        }
+        let entity = f.entity.as_str();
+        let label = match policy.action(f.entity) {
+            Action::Keep => continue,
+            Action::Mask => entity.to_owned(),
+            Action::Tokenize => {
+                let index = index_key.compute(entity, f.value.expose_secret().as_bytes());
+                match state.tokens.get(entity, index) {
+                    Some(token) => token.label.clone(),
+                    None => entity.to_owned(),
+                }
+            }
+        };
+        redacted.push_str(&text[pos..f.start]);
+        redacted.push('[');
+        redacted.push_str(&label);
+        redacted.push(']');
+        pos = f.end;
+    }
+    redacted.push_str(&text[pos..cut]);
+    if text[cut..].chars().count() > callvault_detect::MAX_HOLD_BACK {
+        redacted.push_str(callvault_detect::PENDING);
+    }
+    PartialOut {
+        redacted,
+        held_back: text.len() - cut,
+    }
+}

@@ -19,4 +19,4 @@ pub use app::{
     ConversationView, Core, CoreConfig, ErasureReceipt, Provisioned, SearchHit, TurnView,
 };
 pub use error::CoreError;
-pub use ingest::{FindingOut, Speaker, TurnInput, TurnOut};
+pub use ingest::{FindingOut, PartialOut, Speaker, TurnInput, TurnOut};

@@ -35,7 +35,7 @@ pub use checks::{
 pub use detector::{Conversation, Detector, MAX_SCAN_BYTES};
 pub use finding::{EntityType, Finding, NormalizedValue};
 pub use policy::{redact, Action, Labeler, Policy, Replacement};
-pub use stream::{Redacted, StreamRedactor, MAX_HOLD_BACK, PENDING};
+pub use stream::{hold_back_point, Redacted, StreamRedactor, MAX_HOLD_BACK, PENDING};
 
 /// Detects personal data in one text with no conversation context.
 pub fn detect(text: &str) -> Vec<Finding> {

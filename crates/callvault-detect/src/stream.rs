@@ -83,7 +83,9 @@ impl StreamRedactor {
 
 /// Where the stable part of a partial ends: before a trailing number (written or spoken) and
 /// before a last word that may still be cut.
-pub(crate) fn hold_back_point(text: &str) -> usize {
+/// The byte offset up to which an interim result can be shown: the tail after it may still grow
+/// into a value (digits, number words, an e-mail being spelled).
+pub fn hold_back_point(text: &str) -> usize {
     let toks = lex(text, Lexicon::global());
     let mut cut = text.len();
     let mut i = toks.len();

@@ -11,6 +11,7 @@
 pub mod error;
 pub mod extract;
 mod routes;
+mod stream;
 
 use std::future::Future;
 use std::num::NonZeroU32;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub limiter: Arc<DefaultKeyedRateLimiter<(String, String)>>,
     pub metrics: PrometheusHandle,
+    /// Largest WebSocket message.
+    pub max_message_bytes: usize,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             core,
             limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate))),
             metrics: metrics_handle(),
+            max_message_bytes: config.max_body_bytes,
         }
     }
 }

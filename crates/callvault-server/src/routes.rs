@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/conversations/{id}", get(conversation))
         .route("/v1/conversations/{id}/turns", post(ingest_turn))
+        .route("/v1/conversations/{id}/stream", get(crate::stream::upgrade))
         .route("/v1/search", get(search))
         .route("/v1/customers/{customer_ref}", delete(erase_customer))
         .fallback(not_found)

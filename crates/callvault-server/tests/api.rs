@@ -2,60 +2,16 @@
 //! tenant, wrong role}; bad input of every kind gets problem+json and leaves no row behind; the
 //! happy path keeps labels consistent across turns and finds written and spoken forms alike.
 
-use std::sync::Arc;
+mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use callvault_core::{Core, CoreConfig};
-use callvault_server::{app, AppState, ServerConfig};
-use callvault_store::{SqliteStore, Store};
-use callvault_vault::{KdfParams, KeyTable, PassphraseKeyFile, RootKeyStore, Vault, VaultConfig};
+use callvault_store::Store;
+use common::fixture;
 use http_body_util::BodyExt;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-struct Fixture {
-    router: Router,
-    store: Arc<SqliteStore>,
-    acme_ingest: String,
-    acme_admin: String,
-    globex_admin: String,
-    _dir: tempfile::TempDir,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let passphrase = SecretString::from("fixture passphrase".to_owned());
-    let fast = KdfParams {
-        m_cost: 8 * 1024,
-        t_cost: 1,
-        p_cost: 1,
-    };
-    let root: Arc<dyn RootKeyStore> = Arc::new(
-        PassphraseKeyFile::create(&dir.path().join("root.key"), &passphrase, fast).unwrap(),
-    );
-    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
-    let table: Arc<dyn KeyTable> = store.clone();
-    let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
-    let acme = Core::provision_tenant(store.as_ref(), &vault, "acme", "Acme").unwrap();
-    let globex = Core::provision_tenant(store.as_ref(), &vault, "globex", "Globex").unwrap();
-    let dyn_store: Arc<dyn Store> = store.clone();
-    let core = Arc::new(Core::new(dyn_store, vault, CoreConfig::default()));
-    let config = ServerConfig {
-        max_body_bytes: 32 * 1024,
-        ..ServerConfig::default()
-    };
-    Fixture {
-        router: app(AppState::new(core, &config), &config),
-        store,
-        acme_ingest: acme.ingest_token.to_string(),
-        acme_admin: acme.admin_token.to_string(),
-        globex_admin: globex.admin_token.to_string(),
-        _dir: dir,
-    }
-}
 
 async fn call(
     router: &Router,

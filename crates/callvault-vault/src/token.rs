@@ -77,6 +77,11 @@ impl ConversationTokens {
         self.by_value.insert((entity.to_owned(), index), token);
     }
 
+    /// The token this conversation already gave a value, if any (interim results show it).
+    pub fn get(&self, entity: &str, index: BlindIndex) -> Option<&Token> {
+        self.by_value.get(&(entity.to_owned(), index))
+    }
+
     /// The token for a value: the existing one if this conversation has seen the value, else a
     /// new one with the next number for its type. The flag says whether it is new.
     pub fn token_for(

@@ -1,0 +1,66 @@
+//! The fixture shared by the API tests: a core over a temporary SQLite store, a passphrase
+//! root key, and two tenants with their tokens.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use callvault_core::{Core, CoreConfig};
+use callvault_server::{app, AppState, ServerConfig};
+use callvault_store::{SqliteStore, Store};
+use callvault_vault::{KdfParams, KeyTable, PassphraseKeyFile, RootKeyStore, Vault, VaultConfig};
+use secrecy::SecretString;
+
+pub struct Fixture {
+    pub state: AppState,
+    pub config: ServerConfig,
+    pub router: Router,
+    pub store: Arc<SqliteStore>,
+    pub acme_ingest: String,
+    pub acme_admin: String,
+    pub globex_admin: String,
+    _dir: tempfile::TempDir,
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let passphrase = SecretString::from("fixture passphrase".to_owned());
+    let fast = KdfParams {
+        m_cost: 8 * 1024,
+        t_cost: 1,
+        p_cost: 1,
+    };
+    let root: Arc<dyn RootKeyStore> = Arc::new(
+        PassphraseKeyFile::create(&dir.path().join("root.key"), &passphrase, fast).unwrap(),
+    );
+    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
+    let table: Arc<dyn KeyTable> = store.clone();
+    let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
+    let acme = Core::provision_tenant(store.as_ref(), &vault, "acme", "Acme").unwrap();
+    let globex = Core::provision_tenant(store.as_ref(), &vault, "globex", "Globex").unwrap();
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let core = Arc::new(Core::new(dyn_store, vault, CoreConfig::default()));
+    let config = ServerConfig {
+        max_body_bytes: 32 * 1024,
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(core, &config);
+    Fixture {
+        router: app(state.clone(), &config),
+        state,
+        config,
+        store,
+        acme_ingest: acme.ingest_token.to_string(),
+        acme_admin: acme.admin_token.to_string(),
+        globex_admin: globex.admin_token.to_string(),
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    /// How many turns a conversation has in the store.
+    pub fn store_turns(&self, tenant: &str, conversation: &str) -> usize {
+        self.store.turns(tenant, conversation).unwrap().len()
+    }
+}
