@@ -60,7 +60,8 @@ conversations() { # port, token, out
     done > "$3"
 }
 
-echo "== callvault serve (${STORE_URL:+postgres}${STORE_URL:-sqlite}) =="
+if [ -n "${STORE_URL:-}" ]; then store=postgres; else store=sqlite; fi
+echo "== callvault serve ($store) =="
 init "$work/cv" ${STORE_URL:+--store-url "$STORE_URL"} > "$work/cv.json"
 token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest_token"])' "$work/cv.json")
 $B serve --data-dir "$work/cv" --listen 127.0.0.1:18090 2> "$work/cv.log" &
