@@ -18,6 +18,9 @@ use crate::migrations::SQLITE;
 use crate::model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
 use crate::{Store, StoreError};
 
+/// Past this size the WAL is checkpointed and emptied (see `start_checkpointer`).
+const WAL_BOUND_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Read connections kept open.
 const READERS: usize = 4;
 
@@ -49,6 +52,7 @@ impl Drop for SqliteStore {
 fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
     let conn = Connection::open(path).ok()?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).ok()?;
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
@@ -56,9 +60,14 @@ fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
         .spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(200));
-                // PASSIVE: copies what it can without blocking writers or readers.
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                // PASSIVE copies what it can without blocking anyone, but under constant writes it
+                // never catches up, and the WAL would grow without end. Past a bound, TRUNCATE
+                // waits for the writer to finish its batch, copies everything and makes the next
+                // commit start the WAL over: a short pause for writers, a bounded file.
+                let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES);
+                let mode = if big { "RESTART" } else { "PASSIVE" };
+                if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
+                    tracing::warn!(error = %e, mode, "WAL checkpoint failed");
                 }
             }
             let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));

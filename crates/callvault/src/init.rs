@@ -74,6 +74,20 @@ pub struct InitArgs {
     listen: String,
 }
 
+impl InitArgs {
+    /// `init --data-dir DIR` with every other option at its default.
+    pub fn defaults_for(data_dir: &Path) -> InitArgs {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: InitArgs,
+        }
+        let mut args = <Only as clap::Parser>::parse_from(["init"]).args;
+        args.data_dir = data_dir.to_owned();
+        args
+    }
+}
+
 pub fn run(args: &InitArgs) -> Result<ExitCode> {
     let config_path = args.data_dir.join(CONFIG_FILE);
     if config_path.exists() {

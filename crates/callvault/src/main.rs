@@ -48,6 +48,10 @@ enum Command {
         /// Address to listen on (overrides the configuration and CALLVAULT_LISTEN).
         #[arg(long)]
         listen: Option<String>,
+        /// Run `init` with its defaults first if the data directory is not initialized yet
+        /// (the tokens are printed once, as `init` prints them).
+        #[arg(long)]
+        init: bool,
     },
     /// Redact personal data from text (stdin or a file).
     ///
@@ -106,7 +110,14 @@ fn main() -> ExitCode {
             data_dir,
             config,
             listen,
+            init,
         } => {
+            if init && config.is_none() && !data_dir.join(config::CONFIG_FILE).exists() {
+                if let Err(e) = init::run(&init::InitArgs::defaults_for(&data_dir)) {
+                    eprintln!("callvault: error: {e:#}");
+                    return ExitCode::from(1);
+                }
+            }
             install_logging();
             config::Config::load(&data_dir, config.as_deref()).and_then(|mut config| {
                 if let Some(listen) = listen {
