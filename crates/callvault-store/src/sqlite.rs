@@ -26,6 +26,7 @@ const READERS: usize = 4;
 
 pub struct SqliteStore {
     path: PathBuf,
+    wal: PathBuf,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     checkpointer: Option<Checkpointer>,
@@ -52,7 +53,6 @@ impl Drop for SqliteStore {
 fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
     let conn = Connection::open(path).ok()?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).ok()?;
-    let wal = PathBuf::from(format!("{}-wal", path.display()));
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
@@ -60,14 +60,11 @@ fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
         .spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(200));
-                // PASSIVE copies what it can without blocking anyone, but under constant writes it
-                // never catches up, and the WAL would grow without end. Past a bound, TRUNCATE
-                // waits for the writer to finish its batch, copies everything and makes the next
-                // commit start the WAL over: a short pause for writers, a bounded file.
-                let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES);
-                let mode = if big { "RESTART" } else { "PASSIVE" };
-                if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
-                    tracing::warn!(error = %e, mode, "WAL checkpoint failed");
+                // PASSIVE copies what it can without blocking anyone; under constant writes it
+                // cannot finish, so the writer itself restarts the WAL past a bound
+                // (`SqliteStore::append_turns`).
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
             }
             let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
@@ -116,6 +113,7 @@ impl SqliteStore {
             .map_err(open_err)?;
         Ok(SqliteStore {
             path: path.to_owned(),
+            wal: PathBuf::from(format!("{}-wal", path.display())),
             writer: Mutex::new(writer),
             readers,
             checkpointer: start_checkpointer(path),
@@ -431,6 +429,15 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
+        // The writer is the one place where a checkpoint is sure to finish (no other writer
+        // exists): past the bound, copy the WAL back and truncate it.
+        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES) {
+            let (busy, _, _): (i64, i64, i64) =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            if busy != 0 {
+                tracing::warn!("WAL truncation blocked by a reader; retried after the next batch");
+            }
+        }
         Ok(())
     }
 
