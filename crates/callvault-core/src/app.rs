@@ -466,6 +466,26 @@ impl Core {
         })
     }
 
+    /// Revokes every token of a principal of the caller's tenant (admin only). Takes effect here
+    /// at once, and on other servers within the principal cache's time to live.
+    pub async fn revoke_principal(&self, p: &Principal, principal: &str) -> Result<u64, CoreError> {
+        require_role(p, &["admin"])?;
+        let (store, tenant, id) = (
+            Arc::clone(&self.store),
+            p.tenant.clone(),
+            principal.to_owned(),
+        );
+        let n = blocking(move || store.revoke_principal_tokens(&tenant, &id, now_ms())).await??;
+        if n == 0 {
+            return Err(CoreError::NotFound("principal with live tokens"));
+        }
+        if let Ok(mut cache) = self.principals.lock() {
+            cache.clear();
+        }
+        tracing::info!(tenant = %p.tenant, by = %p.id, revoked = n, "service tokens revoked");
+        Ok(n)
+    }
+
     /// Commits what is queued and stops the writer (graceful shutdown).
     pub fn shutdown(&self) {
         self.writer.shutdown();

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/conversations/{id}/stream", get(crate::stream::upgrade))
         .route("/v1/search", get(search))
         .route("/v1/customers/{customer_ref}", delete(erase_customer))
+        .route("/v1/principals/{id}/tokens", delete(revoke_tokens))
         .fallback(not_found)
 }
 
@@ -165,4 +166,13 @@ async fn erase_customer(
     let receipt = state.core.erase_customer(&p, &customer_ref).await?;
     metrics::counter!("callvault_customers_erased_total").increment(1);
     Ok(Json(receipt).into_response())
+}
+
+async fn revoke_tokens(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let revoked = state.core.revoke_principal(&p, &id).await?;
+    Ok(Json(json!({"principal": id, "tokens_revoked": revoked})).into_response())
 }

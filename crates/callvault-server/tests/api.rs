@@ -188,6 +188,7 @@ async fn every_route_refuses_the_wrong_caller() {
             None,
         ),
         ("DELETE", "/v1/customers/c".into(), None),
+        ("DELETE", "/v1/principals/ingest/tokens".into(), None),
     ];
     for (method, uri, body) in &routes {
         let has_body = body.is_some();
@@ -375,5 +376,64 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("invalid_customer_ref")
         )
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once() {
+    let f = fixture();
+    let (status, _) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({"customer_ref": "c"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The ingest role cannot revoke; another tenant's admin finds nothing to revoke here.
+    let (status, _, _) = call(
+        &f.router,
+        "DELETE",
+        "/v1/principals/admin/tokens",
+        Some(&f.acme_ingest),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = call(
+        &f.router,
+        "DELETE",
+        "/v1/principals/nobody/tokens",
+        Some(&f.globex_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body, _) = call(
+        &f.router,
+        "DELETE",
+        "/v1/principals/ingest/tokens",
+        Some(&f.acme_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(
+        (status, body["tokens_revoked"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+    let (status, _) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({"customer_ref": "c"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the cached principal must not outlive the revocation"
     );
 }

@@ -44,6 +44,13 @@ pub trait Store: KeyTable + Send + Sync {
     ) -> Result<Option<Principal>, StoreError>;
     /// Revokes a token by hash; `Ok(false)` if unknown.
     fn revoke_token(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<bool, StoreError>;
+    /// Revokes every live token of a principal; returns how many.
+    fn revoke_principal_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        now_ms: i64,
+    ) -> Result<u64, StoreError>;
 
     /// Creates a conversation; `Ok(false)` if the id exists in the tenant.
     fn create_conversation(&self, row: &ConversationRow) -> Result<bool, StoreError>;

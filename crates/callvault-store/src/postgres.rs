@@ -221,6 +221,18 @@ impl Store for PostgresStore {
         Ok(n == 1)
     }
 
+    fn revoke_principal_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(self.conn()?.execute(
+            "UPDATE service_tokens SET revoked_at = $3 WHERE tenant = $1 AND principal = $2 AND revoked_at IS NULL",
+            &[&tenant, &principal, &now_ms],
+        )?)
+    }
+
     fn create_conversation(&self, row: &ConversationRow) -> Result<bool, StoreError> {
         let n = self.conn()?.execute(
             "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES ($1, $2, $3, $4, 0)

@@ -302,6 +302,19 @@ impl Store for SqliteStore {
         Ok(n == 1)
     }
 
+    fn revoke_principal_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let n = self.write()?.execute(
+            "UPDATE service_tokens SET revoked_at = ?3 WHERE tenant = ?1 AND principal = ?2 AND revoked_at IS NULL",
+            params![tenant, principal, now_ms],
+        )?;
+        Ok(n as u64)
+    }
+
     fn create_conversation(&self, row: &ConversationRow) -> Result<bool, StoreError> {
         let n = self.write()?.execute(
             "INSERT OR IGNORE INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES (?1, ?2, ?3, ?4, 0)",
@@ -433,7 +446,9 @@ impl Store for SqliteStore {
         // exists): past the bound, copy the WAL back and truncate it.
         if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES) {
             let (busy, _, _): (i64, i64, i64) =
-                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
             if busy != 0 {
                 tracing::warn!("WAL truncation blocked by a reader; retried after the next batch");
             }
