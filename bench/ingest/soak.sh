@@ -5,6 +5,7 @@ cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 echo "results in $work (wrk.txt, rss.txt)"
+cargo build --release -q -p callvault
 export CALLVAULT_PASSPHRASE=bench-passphrase-not-secret
 B=target/release/callvault
 $B init --data-dir $work/cv --key-file $work/cv.key --kdf-memory-mib 8 --kdf-passes 1 > $work/cv.json 2>/dev/null
