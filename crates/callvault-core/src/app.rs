@@ -466,6 +466,70 @@ impl Core {
         })
     }
 
+    /// Sets the tenant's retention period (admin): conversations older than `days` are purged
+    /// by the purge job unless on legal hold. `None` keeps conversations until erased.
+    pub async fn set_retention(&self, p: &Principal, days: Option<u32>) -> Result<(), CoreError> {
+        require_role(p, &["admin"])?;
+        if days.is_some_and(|d| d == 0 || d > 36_500) {
+            return Err(CoreError::invalid(
+                "invalid_retention",
+                "days must be 1 to 36500, or null",
+            ));
+        }
+        let (store, tenant) = (Arc::clone(&self.store), p.tenant.clone());
+        blocking(move || store.set_retention(&tenant, days)).await??;
+        tracing::info!(tenant = %p.tenant, by = %p.id, ?days, "retention set");
+        Ok(())
+    }
+
+    /// Puts a conversation on legal hold (exempt from retention purges) or releases it (admin).
+    pub async fn set_legal_hold(
+        &self,
+        p: &Principal,
+        conversation: &str,
+        hold: bool,
+    ) -> Result<(), CoreError> {
+        require_role(p, &["admin"])?;
+        let (store, tenant, id) = (
+            Arc::clone(&self.store),
+            p.tenant.clone(),
+            conversation.to_owned(),
+        );
+        if !blocking(move || store.set_legal_hold(&tenant, &id, hold)).await?? {
+            return Err(CoreError::NotFound("conversation"));
+        }
+        tracing::info!(tenant = %p.tenant, by = %p.id, hold, "legal hold changed");
+        Ok(())
+    }
+
+    /// Purges, for every tenant with a retention period, the conversations past it and not on
+    /// legal hold (blocking; the purge job calls it). Returns the conversations purged.
+    pub fn purge_expired(&self, now_ms: i64) -> Result<u64, CoreError> {
+        let mut total = 0;
+        for (tenant, days) in self.store.retention_policies()? {
+            let cutoff = now_ms - i64::from(days) * 86_400_000;
+            loop {
+                let purged = self.store.purge(&tenant, cutoff, 500)?;
+                total += purged.conversations;
+                if purged.conversations == 0 {
+                    break;
+                }
+                tracing::info!(
+                    tenant,
+                    conversations = purged.conversations,
+                    turns = purged.turns,
+                    "retention purge"
+                );
+            }
+        }
+        if total > 0 {
+            if let Ok(mut states) = self.states.lock() {
+                states.clear();
+            }
+        }
+        Ok(total)
+    }
+
     /// Revokes every token of a principal of the caller's tenant (admin only). Takes effect here
     /// at once, and on other servers within the principal cache's time to live.
     pub async fn revoke_principal(&self, p: &Principal, principal: &str) -> Result<u64, CoreError> {

@@ -35,6 +35,8 @@ pub struct ServerConfig {
     pub rate_per_principal: u32,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// How often the retention purge runs.
+    pub purge_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +45,7 @@ impl Default for ServerConfig {
             max_body_bytes: 64 * 1024,
             rate_per_principal: 50_000,
             request_timeout: Duration::from_secs(10),
+            purge_interval: Duration::from_secs(60),
         }
     }
 }
@@ -115,12 +118,29 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let core = Arc::clone(&state.core);
+    let purge = tokio::spawn(purge_job(Arc::clone(&core), config.purge_interval));
     let router = app(state, &config);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await?;
+    purge.abort();
     tokio::task::spawn_blocking(move || core.shutdown())
         .await
         .map_err(std::io::Error::other)?;
     Ok(())
+}
+
+/// Runs the retention purge every `interval` on a blocking thread.
+async fn purge_job(core: Arc<Core>, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    loop {
+        ticks.tick().await;
+        let core = Arc::clone(&core);
+        let now = callvault_core::app::now_ms();
+        match tokio::task::spawn_blocking(move || core.purge_expired(now)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "retention purge failed"),
+            Err(e) => tracing::error!(error = %e, "retention purge panicked"),
+        }
+    }
 }

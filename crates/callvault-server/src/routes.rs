@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use callvault_core::{Speaker, TurnInput};
 use serde::Deserialize;
@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/search", get(search))
         .route("/v1/customers/{customer_ref}", delete(erase_customer))
         .route("/v1/principals/{id}/tokens", delete(revoke_tokens))
+        .route("/v1/retention", put(set_retention))
+        .route("/v1/conversations/{id}/legal-hold", put(set_legal_hold))
         .fallback(not_found)
 }
 
@@ -175,4 +177,35 @@ async fn revoke_tokens(
 ) -> Result<Response, ApiError> {
     let revoked = state.core.revoke_principal(&p, &id).await?;
     Ok(Json(json!({"principal": id, "tokens_revoked": revoked})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Retention {
+    days: Option<u32>,
+}
+
+async fn set_retention(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    StrictJson(body): StrictJson<Retention>,
+) -> Result<Response, ApiError> {
+    state.core.set_retention(&p, body.days).await?;
+    Ok(Json(json!({"days": body.days})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LegalHold {
+    hold: bool,
+}
+
+async fn set_legal_hold(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+    StrictJson(body): StrictJson<LegalHold>,
+) -> Result<Response, ApiError> {
+    state.core.set_legal_hold(&p, &id, body.hold).await?;
+    Ok(Json(json!({"id": id, "legal_hold": body.hold})).into_response())
 }

@@ -189,6 +189,16 @@ async fn every_route_refuses_the_wrong_caller() {
         ),
         ("DELETE", "/v1/customers/c".into(), None),
         ("DELETE", "/v1/principals/ingest/tokens".into(), None),
+        (
+            "PUT",
+            "/v1/retention".into(),
+            Some(json!({"days": 30}).to_string()),
+        ),
+        (
+            "PUT",
+            format!("/v1/conversations/{id}/legal-hold"),
+            Some(json!({"hold": true}).to_string()),
+        ),
     ];
     for (method, uri, body) in &routes {
         let has_body = body.is_some();
@@ -436,4 +446,129 @@ async fn a_revoked_token_stops_working_at_once() {
         StatusCode::UNAUTHORIZED,
         "the cached principal must not outlive the revocation"
     );
+}
+
+async fn put(router: &Router, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    let (s, v, _) = call(
+        router,
+        "PUT",
+        uri,
+        Some(token),
+        Some(Body::from(body.to_string())),
+        true,
+    )
+    .await;
+    (s, v)
+}
+
+#[tokio::test]
+async fn retention_purges_old_conversations_except_those_on_legal_hold() {
+    let f = fixture();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (_, conv) = post(
+            &f.router,
+            "/v1/conversations",
+            &f.acme_ingest,
+            json!({"customer_ref": format!("c{n}")}),
+        )
+        .await;
+        let id = conv["id"].as_str().unwrap().to_owned();
+        post(
+            &f.router,
+            &format!("/v1/conversations/{id}/turns"),
+            &f.acme_ingest,
+            json!({"speaker": "customer", "text": "my email is a@b.co"}),
+        )
+        .await;
+        ids.push(id);
+    }
+    // Only an admin sets retention and holds; bad values are refused.
+    assert_eq!(
+        put(
+            &f.router,
+            "/v1/retention",
+            &f.acme_ingest,
+            json!({"days": 7})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        put(
+            &f.router,
+            "/v1/retention",
+            &f.acme_admin,
+            json!({"days": 0})
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        put(
+            &f.router,
+            "/v1/retention",
+            &f.acme_admin,
+            json!({"days": 7})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let hold = format!("/v1/conversations/{}/legal-hold", ids[1]);
+    assert_eq!(
+        put(&f.router, &hold, &f.acme_admin, json!({"hold": true}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put(&f.router, &hold, &f.globex_admin, json!({"hold": false}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Nothing is old enough today; eight days from now, all but the held one go.
+    let now = callvault_core::app::now_ms();
+    assert_eq!(f.state.core.purge_expired(now).unwrap(), 0);
+    assert_eq!(f.state.core.purge_expired(now + 8 * 86_400_000).unwrap(), 2);
+    for (i, id) in ids.iter().enumerate() {
+        let (status, _, _) = call(
+            &f.router,
+            "GET",
+            &format!("/v1/conversations/{id}"),
+            Some(&f.acme_admin),
+            None,
+            false,
+        )
+        .await;
+        let expected = if i == 1 {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(status, expected, "conversation {i}");
+    }
+    // Another tenant without a policy keeps everything.
+    let (_, other) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.globex_admin,
+        json!({"customer_ref": "g"}),
+    )
+    .await;
+    assert_eq!(f.state.core.purge_expired(now + 8 * 86_400_000).unwrap(), 0);
+    let (status, _, _) = call(
+        &f.router,
+        "GET",
+        &format!("/v1/conversations/{}", other["id"].as_str().unwrap()),
+        Some(&f.globex_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }

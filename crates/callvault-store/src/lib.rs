@@ -76,6 +76,25 @@ pub trait Store: KeyTable + Send + Sync {
         blind_index: &[u8; 32],
         limit: usize,
     ) -> Result<Vec<(String, String, String)>, StoreError>;
+    /// Sets (or, with `None`, removes) the tenant's retention period in days.
+    fn set_retention(&self, tenant: &str, days: Option<u32>) -> Result<(), StoreError>;
+    /// Every tenant's retention period.
+    fn retention_policies(&self) -> Result<Vec<(String, u32)>, StoreError>;
+    /// Puts a conversation on legal hold or releases it; `Ok(false)` if it does not exist.
+    fn set_legal_hold(
+        &self,
+        tenant: &str,
+        conversation: &str,
+        hold: bool,
+    ) -> Result<bool, StoreError>;
+    /// Deletes up to `limit` conversations of the tenant created before `before_ms` and not on
+    /// legal hold, with their turns and tokens, in one transaction.
+    fn purge(
+        &self,
+        tenant: &str,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<ErasureCounts, StoreError>;
     /// Removes what links an erased customer to values: blind indexes and sealed token values of
     /// their conversations (the sealed originals are unreadable once the vault shreds the key).
     fn erase_customer(&self, tenant: &str, customer_ref: &str)

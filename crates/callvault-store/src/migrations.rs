@@ -2,7 +2,8 @@
 //! newer than the build is refused rather than guessed at. Every table is keyed by tenant first.
 
 /// The SQLite migrations; index `i` brings the schema to version `i + 1`.
-pub const SQLITE: &[&str] = &[r#"
+pub const SQLITE: &[&str] = &[
+    r#"
 CREATE TABLE tenants (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
@@ -89,11 +90,22 @@ CREATE TABLE data_keys (
     PRIMARY KEY (tenant, customer, version)
 ) STRICT;
 CREATE INDEX data_keys_by_wrapping ON data_keys (tenant, wrapped_by) WHERE state = 'active';
-"#];
+"#,
+    r#"
+-- Version 2: retention per tenant, legal hold per conversation.
+ALTER TABLE conversations ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_by_age ON conversations (tenant, created_at);
+CREATE TABLE retention (
+    tenant  TEXT PRIMARY KEY REFERENCES tenants(id),
+    days    INTEGER NOT NULL CHECK (days > 0)
+) STRICT;
+"#,
+];
 
 /// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
 /// schema to version `i + 1` (recorded in `callvault_schema`).
-pub const POSTGRES: &[&str] = &[r#"
+pub const POSTGRES: &[&str] = &[
+    r#"
 CREATE TABLE tenants (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
@@ -178,4 +190,14 @@ CREATE TABLE data_keys (
     PRIMARY KEY (tenant, customer, version)
 );
 CREATE INDEX data_keys_by_wrapping ON data_keys (tenant, wrapped_by) WHERE state = 'active';
-"#];
+"#,
+    r#"
+-- Version 2: retention per tenant, legal hold per conversation.
+ALTER TABLE conversations ADD COLUMN legal_hold BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX conversations_by_age ON conversations (tenant, created_at);
+CREATE TABLE retention (
+    tenant  TEXT PRIMARY KEY REFERENCES tenants(id),
+    days    BIGINT NOT NULL CHECK (days > 0)
+);
+"#,
+];

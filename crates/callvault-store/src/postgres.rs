@@ -388,6 +388,77 @@ impl Store for PostgresStore {
             .collect())
     }
 
+    fn set_retention(&self, tenant: &str, days: Option<u32>) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        match days {
+            Some(days) => conn.execute(
+                "INSERT INTO retention (tenant, days) VALUES ($1, $2) ON CONFLICT (tenant) DO UPDATE SET days = $2",
+                &[&tenant, &i64::from(days)],
+            )?,
+            None => conn.execute("DELETE FROM retention WHERE tenant = $1", &[&tenant])?,
+        };
+        Ok(())
+    }
+
+    fn retention_policies(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        Ok(self
+            .conn()?
+            .query("SELECT tenant, days FROM retention ORDER BY tenant", &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, i64>(1) as u32))
+            .collect())
+    }
+
+    fn set_legal_hold(
+        &self,
+        tenant: &str,
+        conversation: &str,
+        hold: bool,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn()?.execute(
+            "UPDATE conversations SET legal_hold = $3 WHERE tenant = $1 AND id = $2",
+            &[&tenant, &conversation, &hold],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn purge(
+        &self,
+        tenant: &str,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<ErasureCounts, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let ids: Vec<String> = tx
+            .query(
+                "SELECT id FROM conversations WHERE tenant = $1 AND created_at < $2 AND NOT legal_hold
+                 ORDER BY created_at LIMIT $3 FOR UPDATE",
+                &[&tenant, &before_ms, &(limit as i64)],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let tokens = tx.execute(
+            "DELETE FROM tokens WHERE tenant = $1 AND conversation = ANY($2)",
+            &[&tenant, &ids],
+        )?;
+        let turns = tx.execute(
+            "DELETE FROM turns WHERE tenant = $1 AND conversation = ANY($2)",
+            &[&tenant, &ids],
+        )?;
+        tx.execute(
+            "DELETE FROM conversations WHERE tenant = $1 AND id = ANY($2)",
+            &[&tenant, &ids],
+        )?;
+        tx.commit()?;
+        Ok(ErasureCounts {
+            conversations: ids.len() as u64,
+            turns,
+            tokens,
+        })
+    }
+
     fn erase_customer(
         &self,
         tenant: &str,

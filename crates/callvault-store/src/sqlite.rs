@@ -473,6 +473,76 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn set_retention(&self, tenant: &str, days: Option<u32>) -> Result<(), StoreError> {
+        let conn = self.write()?;
+        match days {
+            Some(days) => conn.execute(
+                "INSERT INTO retention (tenant, days) VALUES (?1, ?2) ON CONFLICT (tenant) DO UPDATE SET days = ?2",
+                params![tenant, days],
+            )?,
+            None => conn.execute("DELETE FROM retention WHERE tenant = ?1", params![tenant])?,
+        };
+        Ok(())
+    }
+
+    fn retention_policies(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached("SELECT tenant, days FROM retention ORDER BY tenant")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u32)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_legal_hold(
+        &self,
+        tenant: &str,
+        conversation: &str,
+        hold: bool,
+    ) -> Result<bool, StoreError> {
+        let n = self.write()?.execute(
+            "UPDATE conversations SET legal_hold = ?3 WHERE tenant = ?1 AND id = ?2",
+            params![tenant, conversation, hold],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn purge(
+        &self,
+        tenant: &str,
+        before_ms: i64,
+        limit: usize,
+    ) -> Result<ErasureCounts, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS purging (id TEXT PRIMARY KEY)",
+            [],
+        )?;
+        tx.execute("DELETE FROM purging", [])?;
+        let conversations = tx.execute(
+            "INSERT INTO purging (id) SELECT id FROM conversations
+             WHERE tenant = ?1 AND created_at < ?2 AND legal_hold = 0 ORDER BY created_at LIMIT ?3",
+            params![tenant, before_ms, limit as i64],
+        )?;
+        let tokens = tx.execute(
+            "DELETE FROM tokens WHERE tenant = ?1 AND conversation IN (SELECT id FROM purging)",
+            params![tenant],
+        )?;
+        let turns = tx.execute(
+            "DELETE FROM turns WHERE tenant = ?1 AND conversation IN (SELECT id FROM purging)",
+            params![tenant],
+        )?;
+        tx.execute(
+            "DELETE FROM conversations WHERE tenant = ?1 AND id IN (SELECT id FROM purging)",
+            params![tenant],
+        )?;
+        tx.commit()?;
+        Ok(ErasureCounts {
+            conversations: conversations as u64,
+            turns: turns as u64,
+            tokens: tokens as u64,
+        })
+    }
+
     fn erase_customer(
         &self,
         tenant: &str,

@@ -110,6 +110,64 @@ fn data_over_postgres() {
     conversations_turns_tokens_search_and_erasure(&postgres());
 }
 
+#[test]
+fn retention_over_sqlite() {
+    retention_and_legal_hold(&sqlite());
+}
+
+#[test]
+fn retention_over_postgres() {
+    retention_and_legal_hold(&postgres());
+}
+
+fn retention_and_legal_hold<B: Backend>(backend: &B) {
+    let store = backend.open();
+    store.create_tenant("acme", "Acme").unwrap();
+    for (id, created_at) in [("old", 100), ("held", 100), ("new", 10_000)] {
+        let row = ConversationRow {
+            tenant: "acme".into(),
+            id: id.into(),
+            customer_ref: "cust".into(),
+            created_at,
+            n_turns: 0,
+        };
+        store.create_conversation(&row).unwrap();
+        store
+            .append_turns(&[TurnWrite {
+                turn: TurnRow {
+                    created_at,
+                    ..turn(id, 0)
+                },
+                new_tokens: vec![],
+            }])
+            .unwrap();
+    }
+    store.set_retention("acme", Some(30)).unwrap();
+    store.set_retention("acme", Some(7)).unwrap();
+    assert_eq!(
+        store.retention_policies().unwrap(),
+        vec![("acme".to_owned(), 7)]
+    );
+    assert!(store.set_legal_hold("acme", "held", true).unwrap());
+    assert!(!store.set_legal_hold("acme", "missing", true).unwrap());
+    let purged = store.purge("acme", 5_000, 100).unwrap();
+    assert_eq!((purged.conversations, purged.turns), (1, 1));
+    assert!(store.conversation("acme", "old").unwrap().is_none());
+    assert!(store.turns("acme", "old").unwrap().is_empty());
+    assert!(
+        store.conversation("acme", "held").unwrap().is_some(),
+        "legal hold kept it"
+    );
+    assert!(
+        store.conversation("acme", "new").unwrap().is_some(),
+        "too young to purge"
+    );
+    store.set_legal_hold("acme", "held", false).unwrap();
+    assert_eq!(store.purge("acme", 5_000, 100).unwrap().conversations, 1);
+    store.set_retention("acme", None).unwrap();
+    assert!(store.retention_policies().unwrap().is_empty());
+}
+
 fn vault_runs_on_the_key_table_across_reopens<B: Backend>(backend: &B) {
     let root = Arc::new(Root(
         AeadKey::new(&KeyMaterial::generate().unwrap()).unwrap(),
