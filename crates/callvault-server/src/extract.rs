@@ -40,6 +40,7 @@ where
             .filter(|t| !t.is_empty())
             .ok_or(CoreError::Unauthenticated)?;
         let principal = state.core.authenticate(token).await?;
+        tracing::Span::current().record("tenant", principal.tenant.as_str());
         let key = (principal.tenant.clone(), principal.id.clone());
         if state.limiter.check_key(&key).is_err() {
             return Err(CoreError::RateLimited.into());

@@ -23,8 +23,9 @@ use axum::Router;
 use callvault_core::Core;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// HTTP limits.
 #[derive(Clone, Copy, Debug)]
@@ -96,17 +97,43 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
             config.request_timeout,
         ))
         .layer(
-            // One span per request: method and route only. Never the URI: a query string can
-            // carry a searched value.
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                let route = req
-                    .extensions()
-                    .get::<axum::extract::MatchedPath>()
-                    .map(|p| p.as_str().to_owned())
-                    .unwrap_or_else(|| "unmatched".into());
-                tracing::info_span!("request", method = %req.method(), route = %route)
-            }),
+            // One span per request: method, matched route, request id, and the tenant once
+            // authenticated. Never the URI: a query string can carry a searched value. One
+            // line at the end with status and latency.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let route = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_else(|| "unmatched".into());
+                    // A caller-chosen id is logged only if it looks like an id: free text in a
+                    // header could carry personal data.
+                    let request_id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .filter(|v| {
+                            v.len() <= 64
+                                && v.bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                        })
+                        .unwrap_or("not-an-id");
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        route = %route,
+                        request_id = %request_id,
+                        tenant = tracing::field::Empty,
+                    )
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+        // Outermost: every request gets an id (kept if the caller sent a well-formed one) and
+        // the response carries it back.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
