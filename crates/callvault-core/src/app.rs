@@ -56,7 +56,7 @@ impl Default for CoreConfig {
 }
 
 /// A conversation as the API shows it: redacted only.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ConversationView {
     pub id: String,
     pub customer_ref: String,
@@ -64,7 +64,7 @@ pub struct ConversationView {
     pub turns: Vec<TurnView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TurnView {
     pub id: String,
     pub seq: u64,
@@ -77,7 +77,7 @@ pub struct TurnView {
 }
 
 /// One search hit.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub conversation: String,
     pub label: String,
@@ -85,7 +85,7 @@ pub struct SearchHit {
 }
 
 /// What an erasure did, for the caller's records.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ErasureReceipt {
     pub customer_ref: String,
     pub erased_at: i64,

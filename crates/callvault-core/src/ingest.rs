@@ -27,7 +27,7 @@ pub struct TurnInput {
 }
 
 /// Who spoke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Speaker {
     Customer,
@@ -44,7 +44,7 @@ impl Speaker {
 }
 
 /// One finding as the API shows it: no value, offsets in code points of the submitted text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FindingOut {
     #[serde(rename = "type")]
     pub entity: String,
@@ -57,7 +57,7 @@ pub struct FindingOut {
 }
 
 /// The result of ingesting a turn.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TurnOut {
     pub id: String,
     pub seq: u64,
@@ -253,7 +253,7 @@ impl<'a> CharCounter<'a> {
 }
 
 /// An interim result as the stream shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PartialOut {
     /// The part that can be shown, redacted; `[…]` marks a long held-back tail.
     pub redacted: String,

@@ -10,7 +10,7 @@
 
 pub mod error;
 pub mod extract;
-mod routes;
+pub mod routes;
 mod stream;
 
 use std::future::Future;

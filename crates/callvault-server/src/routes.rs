@@ -1,13 +1,17 @@
-//! The routes. Each handler: extract (auth, strict body), call core, shape the response.
+//! The routes. Each handler: extract (auth, strict body), call core, shape the response. The
+//! `#[utoipa::path]` annotations generate `GET /openapi.json` from these very handlers and types.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use callvault_core::{Speaker, TurnInput};
-use serde::Deserialize;
-use serde_json::json;
+use callvault_core::{
+    ConversationView, ErasureReceipt, FindingOut, PartialOut, SearchHit, Speaker, TurnInput,
+    TurnOut, TurnView,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::error::ApiError;
 use crate::extract::{Authenticated, StrictJson};
@@ -17,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .route(
             "/v1/conversations",
             post(create_conversation).get(list_conversations),
@@ -24,18 +29,69 @@ pub fn router() -> Router<AppState> {
         .route("/v1/conversations/{id}", get(conversation))
         .route("/v1/conversations/{id}/turns", post(ingest_turn))
         .route("/v1/conversations/{id}/stream", get(crate::stream::upgrade))
+        .route("/v1/conversations/{id}/legal-hold", put(set_legal_hold))
         .route("/v1/search", get(search))
         .route("/v1/customers/{customer_ref}", delete(erase_customer))
         .route("/v1/principals/{id}/tokens", delete(revoke_tokens))
         .route("/v1/retention", put(set_retention))
-        .route("/v1/conversations/{id}/legal-hold", put(set_legal_hold))
         .fallback(not_found)
 }
 
-async fn healthz() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
+/// The OpenAPI document of this API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "callvault", description = "Conversation store and ingest API for AI call centers: every turn redacted and sealed before it is stored."),
+    paths(healthz, metrics, create_conversation, list_conversations, conversation, ingest_turn, crate::stream::upgrade, set_legal_hold, search, erase_customer, revoke_tokens, set_retention),
+    components(schemas(NewConversation, ConversationCreated, ConversationList, ConversationSummary, NewTurn, TurnOut, FindingOut, ConversationView, TurnView, SearchResult, SearchHit, ErasureReceipt, Revoked, Retention, LegalHold, LegalHoldOut, Speaker, PartialOut, Problem)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
 }
 
+/// An error body (`application/problem+json`, RFC 9457).
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    /// Stable machine-readable code, e.g. `invalid_body`, `unauthenticated`, `not_found`.
+    code: String,
+    detail: String,
+}
+
+async fn openapi() -> Response {
+    match ApiDoc::openapi().to_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
+        .into_response(),
+    }
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "alive")))]
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Metrics in Prometheus text format.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -48,12 +104,24 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewConversation {
+pub struct NewConversation {
+    /// An opaque id from your own systems: never personal data.
     customer_ref: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct ConversationCreated {
+    id: String,
+    customer_ref: String,
+    created_at: i64,
+}
+
+/// Starts a conversation for a customer.
+#[utoipa::path(post, path = "/v1/conversations", request_body = NewConversation,
+    responses((status = 201, body = ConversationCreated), (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
 async fn create_conversation(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
@@ -64,19 +132,22 @@ async fn create_conversation(
         .create_conversation(&p, &body.customer_ref)
         .await?;
     metrics::counter!("callvault_conversations_created_total").increment(1);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": row.id, "customer_ref": row.customer_ref, "created_at": row.created_at})),
-    )
-        .into_response())
+    let out = ConversationCreated {
+        id: row.id,
+        customer_ref: row.customer_ref,
+        created_at: row.created_at,
+    };
+    Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewTurn {
+pub struct NewTurn {
     speaker: Speaker,
     text: String,
+    /// Final ASR result (default true); interim results go over the stream.
     #[serde(rename = "final", default = "yes")]
+    #[schema(rename = "final")]
     is_final: bool,
     #[serde(default)]
     started_at: Option<i64>,
@@ -88,6 +159,12 @@ fn yes() -> bool {
     true
 }
 
+/// Adds a final turn: redacted, sealed and durably stored before the reply.
+#[utoipa::path(post, path = "/v1/conversations/{id}/turns", request_body = NewTurn,
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 201, body = TurnOut), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
 async fn ingest_turn(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
@@ -109,6 +186,10 @@ async fn ingest_turn(
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
+/// A conversation with its turns, redacted.
+#[utoipa::path(get, path = "/v1/conversations/{id}", params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = ConversationView), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
 async fn conversation(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
@@ -117,13 +198,33 @@ async fn conversation(
     Ok(Json(state.core.conversation(&p, &id).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// The `next` value of the previous page.
     after: Option<String>,
+    /// 1 to 500, default 50.
     limit: Option<usize>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct ConversationSummary {
+    id: String,
+    customer_ref: String,
+    created_at: i64,
+    n_turns: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationList {
+    conversations: Vec<ConversationSummary>,
+    /// Pass as `after` for the next page; absent on the last one.
+    next: Option<String>,
+}
+
+/// The tenant's conversations, by id, a page at a time.
+#[utoipa::path(get, path = "/v1/conversations", params(ListQuery),
+    responses((status = 200, body = ConversationList), (status = 401, body = Problem)), security(("bearer" = [])))]
 async fn list_conversations(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
@@ -136,30 +237,55 @@ async fn list_conversations(
     } else {
         None
     };
-    let items: Vec<_> = rows
+    let conversations = rows
         .into_iter()
-        .map(|r| json!({"id": r.id, "customer_ref": r.customer_ref, "created_at": r.created_at, "n_turns": r.n_turns}))
+        .map(|r| ConversationSummary {
+            id: r.id,
+            customer_ref: r.customer_ref,
+            created_at: r.created_at,
+            n_turns: r.n_turns,
+        })
         .collect();
-    Ok(Json(json!({"conversations": items, "next": next})).into_response())
+    Ok(Json(ConversationList {
+        conversations,
+        next,
+    })
+    .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 struct SearchQuery {
+    /// Entity type, e.g. `PHONE_NUMBER`, `CREDIT_CARD`.
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     entity: String,
+    /// The value, written or spoken.
     value: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct SearchResult {
+    matches: Vec<SearchHit>,
+}
+
+/// Conversations where a value was said (by blind index: nothing is decrypted).
+#[utoipa::path(get, path = "/v1/search", params(SearchQuery),
+    responses((status = 200, body = SearchResult), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
 async fn search(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let hits = state.core.search(&p, &q.entity, &q.value).await?;
-    Ok(Json(json!({"matches": hits})).into_response())
+    let matches = state.core.search(&p, &q.entity, &q.value).await?;
+    Ok(Json(SearchResult { matches }).into_response())
 }
 
+/// Erases a customer by crypto-shredding their data keys; returns a receipt.
+#[utoipa::path(delete, path = "/v1/customers/{customer_ref}", params(("customer_ref" = String, Path, description = "the customer reference")),
+    responses((status = 200, body = ErasureReceipt), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
 async fn erase_customer(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
@@ -170,36 +296,66 @@ async fn erase_customer(
     Ok(Json(receipt).into_response())
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    principal: String,
+    tokens_revoked: u64,
+}
+
+/// Revokes every token of a principal of the tenant.
+#[utoipa::path(delete, path = "/v1/principals/{id}/tokens", params(("id" = String, Path, description = "principal id")),
+    responses((status = 200, body = Revoked), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
 async fn revoke_tokens(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let revoked = state.core.revoke_principal(&p, &id).await?;
-    Ok(Json(json!({"principal": id, "tokens_revoked": revoked})).into_response())
+    let tokens_revoked = state.core.revoke_principal(&p, &id).await?;
+    Ok(Json(Revoked {
+        principal: id,
+        tokens_revoked,
+    })
+    .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Retention {
+pub struct Retention {
+    /// Days a conversation is kept; null keeps conversations until erased.
     days: Option<u32>,
 }
 
+/// Sets the tenant's retention period; the purge job deletes older conversations not on hold.
+#[utoipa::path(put, path = "/v1/retention", request_body = Retention,
+    responses((status = 200, body = Retention), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
 async fn set_retention(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
     StrictJson(body): StrictJson<Retention>,
 ) -> Result<Response, ApiError> {
     state.core.set_retention(&p, body.days).await?;
-    Ok(Json(json!({"days": body.days})).into_response())
+    Ok(Json(body).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LegalHold {
+pub struct LegalHold {
     hold: bool,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct LegalHoldOut {
+    id: String,
+    legal_hold: bool,
+}
+
+/// Puts a conversation on legal hold (exempt from retention) or releases it.
+#[utoipa::path(put, path = "/v1/conversations/{id}/legal-hold", request_body = LegalHold,
+    params(("id" = String, Path, description = "conversation id")),
+    responses((status = 200, body = LegalHoldOut), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
 async fn set_legal_hold(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
@@ -207,5 +363,9 @@ async fn set_legal_hold(
     StrictJson(body): StrictJson<LegalHold>,
 ) -> Result<Response, ApiError> {
     state.core.set_legal_hold(&p, &id, body.hold).await?;
-    Ok(Json(json!({"id": id, "legal_hold": body.hold})).into_response())
+    Ok(Json(LegalHoldOut {
+        id,
+        legal_hold: body.hold,
+    })
+    .into_response())
 }

@@ -572,3 +572,37 @@ async fn retention_purges_old_conversations_except_those_on_legal_hold() {
     .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn openapi_describes_every_route() {
+    let f = fixture();
+    let (status, doc, content_type) =
+        call(&f.router, "GET", "/openapi.json", None, None, false).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "application/json")
+    );
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/healthz", "get"),
+        ("/metrics", "get"),
+        ("/v1/conversations", "post"),
+        ("/v1/conversations", "get"),
+        ("/v1/conversations/{id}", "get"),
+        ("/v1/conversations/{id}/turns", "post"),
+        ("/v1/conversations/{id}/stream", "get"),
+        ("/v1/conversations/{id}/legal-hold", "put"),
+        ("/v1/search", "get"),
+        ("/v1/customers/{customer_ref}", "delete"),
+        ("/v1/principals/{id}/tokens", "delete"),
+        ("/v1/retention", "put"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
+    }
+    assert!(doc["components"]["schemas"]["TurnOut"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
