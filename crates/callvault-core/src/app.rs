@@ -249,7 +249,14 @@ impl Core {
         let slot = self.state_slot(&p.tenant, conversation)?;
         let mut guard = slot.lock().await;
         if guard.is_none() {
-            *guard = Some(self.load_state(&p.tenant, conversation).await?);
+            match self.load_state(&p.tenant, conversation).await {
+                Ok(state) => *guard = Some(state),
+                Err(e) => {
+                    drop(guard);
+                    self.drop_slot(&p.tenant, conversation);
+                    return Err(e);
+                }
+            }
         }
         let Some(state) = guard.as_mut() else {
             return Err(CoreError::Internal);
@@ -274,28 +281,24 @@ impl Core {
             }
         };
         let turn_id = random_id("turn_")?;
-        let result = process_turn(
+        // Work on a copy and keep it only once the turn is durable: a failure, or a request
+        // cancelled while it waits (client gone, timeout), leaves the state as the store has it.
+        let mut next = state.clone();
+        let (out, write) = process_turn(
             &data_key,
             &index_key,
             &self.policy,
-            state,
+            &mut next,
             &input,
             turn_id,
             now_ms(),
-        );
-        let (out, write) = match result {
-            Ok(done) => done,
-            Err(e) => {
-                // The state may have run ahead: drop it, the next turn reloads.
-                *guard = None;
-                return Err(e);
-            }
-        };
+        )?;
         if let Err(e) = self.writer.append(write).await {
-            // The state ran ahead of the store: forget it, the next turn reloads.
+            // The outcome is unknown (a full queue, a failed batch): reload from the store.
             *guard = None;
             return Err(e);
         }
+        *state = next;
         Ok(out)
     }
 
@@ -320,7 +323,14 @@ impl Core {
         let slot = self.state_slot(&p.tenant, conversation)?;
         let mut guard = slot.lock().await;
         if guard.is_none() {
-            *guard = Some(self.load_state(&p.tenant, conversation).await?);
+            match self.load_state(&p.tenant, conversation).await {
+                Ok(state) => *guard = Some(state),
+                Err(e) => {
+                    drop(guard);
+                    self.drop_slot(&p.tenant, conversation);
+                    return Err(e);
+                }
+            }
         }
         let Some(state) = guard.as_ref() else {
             return Err(CoreError::Internal);
@@ -556,6 +566,15 @@ impl Core {
     }
 
     fn state_slot(&self, tenant: &str, conversation: &str) -> Result<StateSlot, CoreError> {
+        // Only well-formed ids get a slot, so random ids cannot crowd live conversations out.
+        let well_formed = conversation.len() == 5 + 24
+            && conversation.starts_with("conv_")
+            && conversation[5..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        if !well_formed {
+            return Err(CoreError::NotFound("conversation"));
+        }
         let mut states = self.states.lock().map_err(|_| CoreError::Internal)?;
         let key = (tenant.to_owned(), conversation.to_owned());
         if let Some(slot) = states.get(&key) {
@@ -564,6 +583,13 @@ impl Core {
         let slot: StateSlot = Arc::new(tokio::sync::Mutex::new(None));
         states.put(key, Arc::clone(&slot));
         Ok(slot)
+    }
+
+    /// Forgets a slot (its conversation did not load), so it takes no room in the cache.
+    fn drop_slot(&self, tenant: &str, conversation: &str) {
+        if let Ok(mut states) = self.states.lock() {
+            states.pop(&(tenant.to_owned(), conversation.to_owned()));
+        }
     }
 
     async fn load_state(
@@ -576,18 +602,38 @@ impl Core {
             tenant.to_owned(),
             conversation.to_owned(),
         );
+        let vault = Arc::clone(&self.vault);
         blocking(move || -> Result<_, CoreError> {
             let row = store
                 .conversation(&tenant, &id)?
                 .ok_or(CoreError::NotFound("conversation"))?;
             let tokens = store.tokens(&tenant, &id)?;
+            // The detector's context (the question just asked, digits the speaker began) lives
+            // in memory. Rebuild it by replaying the last stored turn, opened from its sealed
+            // original; without it, an answer split across a reload could go undetected.
+            let mut context = Conversation::new();
+            if let Some(last) = store.turns(&tenant, &id)?.pop() {
+                let at = callvault_vault::SealContext {
+                    tenant: &tenant,
+                    customer: &row.customer_ref,
+                    conversation: &id,
+                    turn: last.seq,
+                    field: "turn.text",
+                };
+                if let Ok(text) = vault.open(&at, &last.sealed) {
+                    let text = zeroize::Zeroizing::new(text);
+                    if let Ok(text) = std::str::from_utf8(&text) {
+                        context.push(Some(&last.speaker), text);
+                    }
+                }
+            }
             Ok(ConversationState {
                 tenant,
                 id,
                 customer_ref: row.customer_ref,
                 next_seq: row.n_turns,
                 tokens: restore_tokens(&tokens),
-                context: Conversation::new(),
+                context,
             })
         })
         .await?

@@ -66,6 +66,7 @@ pub struct TurnOut {
 }
 
 /// What the server remembers about a live conversation between turns.
+#[derive(Clone)]
 pub struct ConversationState {
     pub tenant: String,
     pub id: String,

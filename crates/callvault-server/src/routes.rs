@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/conversations/{id}/turns", post(ingest_turn))
         .route("/v1/conversations/{id}/stream", get(crate::stream::upgrade))
         .route("/v1/conversations/{id}/legal-hold", put(set_legal_hold))
-        .route("/v1/search", get(search))
+        .route("/v1/search", get(search).post(search_post))
         .route("/v1/customers/{customer_ref}", delete(erase_customer))
         .route("/v1/principals/{id}/tokens", delete(revoke_tokens))
         .route("/v1/retention", put(set_retention))
@@ -41,8 +41,8 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "callvault", description = "Conversation store and ingest API for AI call centers: every turn redacted and sealed before it is stored."),
-    paths(healthz, metrics, create_conversation, list_conversations, conversation, ingest_turn, crate::stream::upgrade, set_legal_hold, search, erase_customer, revoke_tokens, set_retention),
-    components(schemas(NewConversation, ConversationCreated, ConversationList, ConversationSummary, NewTurn, TurnOut, FindingOut, ConversationView, TurnView, SearchResult, SearchHit, ErasureReceipt, Revoked, Retention, LegalHold, LegalHoldOut, Speaker, PartialOut, Problem)),
+    paths(healthz, metrics, create_conversation, list_conversations, conversation, ingest_turn, crate::stream::upgrade, set_legal_hold, search, search_post, erase_customer, revoke_tokens, set_retention),
+    components(schemas(SearchQuery, NewConversation, ConversationCreated, ConversationList, ConversationSummary, NewTurn, TurnOut, FindingOut, ConversationView, TurnView, SearchResult, SearchHit, ErasureReceipt, Revoked, Retention, LegalHold, LegalHoldOut, Speaker, PartialOut, Problem)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -253,9 +253,9 @@ async fn list_conversations(
     .into_response())
 }
 
-#[derive(Deserialize, IntoParams)]
+#[derive(Deserialize, IntoParams, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SearchQuery {
+pub struct SearchQuery {
     /// Entity type, e.g. `PHONE_NUMBER`, `CREDIT_CARD`.
     #[serde(rename = "type")]
     #[param(rename = "type")]
@@ -277,6 +277,20 @@ async fn search(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
     Query(q): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let matches = state.core.search(&p, &q.entity, &q.value).await?;
+    Ok(Json(SearchResult { matches }).into_response())
+}
+
+/// The same search with the value in a JSON body, so it stays out of URLs (proxies and access
+/// logs record URLs). Prefer this form.
+#[utoipa::path(post, path = "/v1/search", request_body = SearchQuery,
+    responses((status = 200, body = SearchResult), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn search_post(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    StrictJson(q): StrictJson<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let matches = state.core.search(&p, &q.entity, &q.value).await?;
     Ok(Json(SearchResult { matches }).into_response())

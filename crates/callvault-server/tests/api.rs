@@ -118,6 +118,19 @@ async fn turns_are_redacted_labelled_consistently_and_searchable() {
     .await;
     assert_eq!(status, StatusCode::OK, "{hits}");
     assert_eq!(hits["matches"][0]["conversation"], id.as_str());
+    let (status, posted) = post(
+        &f.router,
+        "/v1/search",
+        &f.acme_admin,
+        json!({"type": "CREDIT_CARD", "value": "four one one one one one one one one one one one one one one one"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{posted}");
+    assert_eq!(
+        posted["matches"][0]["conversation"],
+        id.as_str(),
+        "the spoken form finds it too"
+    );
     let (_, none, _) = call(
         &f.router,
         "GET",
@@ -594,6 +607,7 @@ async fn openapi_describes_every_route() {
         ("/v1/conversations/{id}/stream", "get"),
         ("/v1/conversations/{id}/legal-hold", "put"),
         ("/v1/search", "get"),
+        ("/v1/search", "post"),
         ("/v1/customers/{customer_ref}", "delete"),
         ("/v1/principals/{id}/tokens", "delete"),
         ("/v1/retention", "put"),

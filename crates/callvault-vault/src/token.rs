@@ -57,7 +57,7 @@ pub struct Token {
 }
 
 /// Labels and ids for one conversation.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ConversationTokens {
     by_value: HashMap<(String, BlindIndex), Token>,
     next: HashMap<String, u32>,

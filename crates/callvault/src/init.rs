@@ -209,7 +209,17 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
         },
     };
     let text = toml::to_string_pretty(&file).context("writing the configuration")?;
-    std::fs::write(&config_path, text)
+    // Owner-only: the file may name a PostgreSQL URL.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(&config_path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
         .with_context(|| format!("writing {}", config_path.display()))?;
     eprintln!(
         "initialized {} (tenant {:?}); the tokens below are shown once",
