@@ -248,16 +248,8 @@ impl Core {
         }
         let slot = self.state_slot(&p.tenant, conversation)?;
         let mut guard = slot.lock().await;
-        if guard.is_none() {
-            match self.load_state(&p.tenant, conversation).await {
-                Ok(state) => *guard = Some(state),
-                Err(e) => {
-                    drop(guard);
-                    self.drop_slot(&p.tenant, conversation);
-                    return Err(e);
-                }
-            }
-        }
+        self.ensure_loaded(&mut guard, &p.tenant, conversation)
+            .await?;
         let Some(state) = guard.as_mut() else {
             return Err(CoreError::Internal);
         };
@@ -322,16 +314,8 @@ impl Core {
         }
         let slot = self.state_slot(&p.tenant, conversation)?;
         let mut guard = slot.lock().await;
-        if guard.is_none() {
-            match self.load_state(&p.tenant, conversation).await {
-                Ok(state) => *guard = Some(state),
-                Err(e) => {
-                    drop(guard);
-                    self.drop_slot(&p.tenant, conversation);
-                    return Err(e);
-                }
-            }
-        }
+        self.ensure_loaded(&mut guard, &p.tenant, conversation)
+            .await?;
         let Some(state) = guard.as_ref() else {
             return Err(CoreError::Internal);
         };
@@ -585,10 +569,28 @@ impl Core {
         Ok(slot)
     }
 
-    /// Forgets a slot (its conversation did not load), so it takes no room in the cache.
-    fn drop_slot(&self, tenant: &str, conversation: &str) {
-        if let Ok(mut states) = self.states.lock() {
-            states.pop(&(tenant.to_owned(), conversation.to_owned()));
+    /// Loads a conversation's state into its slot if empty. A conversation that does not load
+    /// (unknown, another tenant's) has its slot forgotten, so it takes no room in the cache.
+    async fn ensure_loaded(
+        &self,
+        slot: &mut Option<ConversationState>,
+        tenant: &str,
+        conversation: &str,
+    ) -> Result<(), CoreError> {
+        if slot.is_some() {
+            return Ok(());
+        }
+        match self.load_state(tenant, conversation).await {
+            Ok(state) => {
+                *slot = Some(state);
+                Ok(())
+            }
+            Err(e) => {
+                if let Ok(mut states) = self.states.lock() {
+                    states.pop(&(tenant.to_owned(), conversation.to_owned()));
+                }
+                Err(e)
+            }
         }
     }
 
