@@ -9,12 +9,16 @@
 //! "detail"}` and the stream goes on; the socket closes on the client's close.
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use std::time::Duration;
+
 use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use callvault_core::{CoreError, Speaker, TurnInput};
 use callvault_store::Principal;
 use serde::Deserialize;
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::error::ApiError;
 use crate::extract::Authenticated;
@@ -42,21 +46,45 @@ pub async fn upgrade(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
     Path(id): Path<String>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     if !state.core.conversation_exists(&p, &id).await? {
         return Err(CoreError::NotFound("conversation").into());
     }
+    // Kept to re-check the token on every message: a revoked or expired token ends the stream.
+    let token = Zeroizing::new(
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned())
+            .unwrap_or_default(),
+    );
     let max = state.max_message_bytes;
     Ok(ws
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| serve(socket, state, p, id))
+        .on_upgrade(move |socket| serve(socket, state, p, token, id))
         .into_response())
 }
 
-async fn serve(mut socket: WebSocket, state: AppState, p: Principal, id: String) {
-    while let Some(Ok(message)) = socket.recv().await {
+/// A stream with no message for this long is closed.
+const IDLE: Duration = Duration::from_secs(300);
+
+async fn serve(
+    mut socket: WebSocket,
+    state: AppState,
+    p: Principal,
+    token: Zeroizing<String>,
+    id: String,
+) {
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(IDLE, socket.recv()).await {
+        if !matches!(message, Message::Close(_)) && state.core.authenticate(&token).await.is_err() {
+            let bye = error("unauthenticated", "the token is no longer valid");
+            let _ = socket.send(Message::Text(bye.to_string().into())).await;
+            break;
+        }
         let reply = match message {
             Message::Text(text) => handle(&state, &p, &id, text.as_str()).await,
             Message::Binary(_) => error("binary_message", "send JSON text messages"),

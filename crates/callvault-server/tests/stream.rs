@@ -78,7 +78,15 @@ async fn live_turns_over_a_websocket() {
     assert!(!bad.to_string().contains("4111"));
     let again = send(json!({"speaker": "agent", "text": "thanks", "final": true})).await;
     assert_eq!(again["seq"], 2, "the stream goes on after an error");
-    ws.close(None).await.unwrap();
+    // Revoking the token ends the stream at the next message.
+    f.state
+        .core
+        .revoke_principal(&admin(&f).await, "ingest")
+        .await
+        .unwrap();
+    let ended = send(json!({"speaker": "agent", "text": "one more", "final": true})).await;
+    assert_eq!(ended["code"], "unauthenticated", "{ended}");
+    drop(ws);
     assert_eq!(f.store_turns("acme", &id), 3);
 
     // Another tenant cannot open the stream, and nobody can without a token.
@@ -97,6 +105,10 @@ async fn live_turns_over_a_websocket() {
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+async fn admin(f: &common::Fixture) -> callvault_store::Principal {
+    f.state.core.authenticate(&f.acme_admin).await.unwrap()
 }
 
 /// A minimal JSON POST over the same socket layer (hyper is already a dependency of axum).
