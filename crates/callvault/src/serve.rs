@@ -37,7 +37,10 @@ pub fn run(config: Config) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    // The last references to the store and the vault are dropped here, after the runtime: the
+    // PostgreSQL client owns a runtime of its own, which must not be dropped inside ours.
+    let (keep_store, keep_vault) = (Arc::clone(&store), Arc::clone(&vault));
+    let served = runtime.block_on(async move {
         let core = Arc::new(Core::new(store, vault, CoreConfig::default()));
         let state = AppState::new(core, &config.server);
         let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -58,7 +61,11 @@ pub fn run(config: Config) -> Result<ExitCode> {
             .context("serving")?;
         tracing::info!("callvault stopped; queued turns committed");
         Ok::<_, anyhow::Error>(())
-    })?;
+    });
+    drop(runtime);
+    drop(keep_vault);
+    drop(keep_store);
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 
