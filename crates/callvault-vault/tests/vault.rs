@@ -486,6 +486,8 @@ fn background_rewrap_runs_beside_live_traffic_and_retires() {
         callvault_vault::RewrapJob::spawn(Arc::clone(&vault), "acme".into(), Default::default())
             .join()
             .unwrap();
+    // The first job may finish before it sees the stop: between them, all the work is done once.
     assert_eq!(first.rewrapped + rest.rewrapped, 30);
-    assert_eq!(rest.retired, vec![2]);
+    let retired: Vec<u32> = first.retired.iter().chain(&rest.retired).copied().collect();
+    assert_eq!(retired, vec![2]);
 }
