@@ -149,9 +149,6 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "secure_delete", "ON")?;
-    // 64 MiB of page cache: the writer's B-tree pages stay in memory instead of being read back
-    // from the file on every batch.
-    conn.pragma_update(None, "cache_size", -65_536)?;
     Ok(())
 }
 
