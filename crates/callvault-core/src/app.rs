@@ -111,14 +111,18 @@ pub struct Core {
     config: CoreConfig,
     states: Mutex<LruCache<(String, String), StateSlot>>,
     principals: Mutex<LruCache<[u8; 32], (Principal, Instant)>>,
-    writer: GroupCommit,
+    writer: Arc<GroupCommit>,
 }
 
 impl Core {
     pub fn new(store: Arc<dyn Store>, vault: Arc<Vault>, config: CoreConfig) -> Core {
         let capacity = NonZeroUsize::new(config.conversation_cache).unwrap_or(NonZeroUsize::MIN);
         Core {
-            writer: GroupCommit::start(Arc::clone(&store), config.write_queue, config.max_batch),
+            writer: Arc::new(GroupCommit::start(
+                Arc::clone(&store),
+                config.write_queue,
+                config.max_batch,
+            )),
             store,
             vault,
             policy: Arc::new(Policy::default()),
@@ -247,7 +251,7 @@ impl Core {
             ));
         }
         let slot = self.state_slot(&p.tenant, conversation)?;
-        let mut guard = slot.lock().await;
+        let mut guard = slot.lock_owned().await;
         self.ensure_loaded(&mut guard, &p.tenant, conversation)
             .await?;
         let Some(state) = guard.as_mut() else {
@@ -273,24 +277,35 @@ impl Core {
             }
         };
         let turn_id = random_id("turn_")?;
-        // Work on a copy and keep it only once the turn is durable: a failure, or a request
-        // cancelled while it waits (client gone, timeout), leaves the state as the store has it.
-        let mut next = state.clone();
-        let (out, write) = process_turn(
+        let result = process_turn(
             &data_key,
             &index_key,
             &self.policy,
-            &mut next,
+            state,
             &input,
             turn_id,
             now_ms(),
-        )?;
-        if let Err(e) = self.writer.append(write).await {
-            // The outcome is unknown (a full queue, a failed batch): reload from the store.
-            *guard = None;
-            return Err(e);
-        }
-        *state = next;
+        );
+        let (out, write) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                // The state may have run ahead: drop it, the next turn reloads.
+                *guard = None;
+                return Err(e);
+            }
+        };
+        // The commit runs in a task of its own that holds the conversation's lock: if this
+        // request is cancelled while it waits (client gone, timeout), the commit still finishes,
+        // and a failure still drops the state (which ran ahead) so the next turn reloads it.
+        let writer = Arc::clone(&self.writer);
+        let commit = tokio::spawn(async move {
+            let result = writer.append(write).await;
+            if result.is_err() {
+                *guard = None;
+            }
+            result
+        });
+        commit.await.map_err(|_| CoreError::Internal)??;
         Ok(out)
     }
 
