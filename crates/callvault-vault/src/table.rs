@@ -145,6 +145,15 @@ impl Tables {
     }
 }
 
+/// The in-memory table's key of a data key row.
+fn row_key(record: &DataKeyRecord) -> (String, String, u32) {
+    (
+        record.tenant.clone(),
+        record.customer.clone(),
+        record.version,
+    )
+}
+
 impl MemoryKeyTable {
     pub fn new() -> MemoryKeyTable {
         MemoryKeyTable::default()
@@ -163,11 +172,7 @@ impl MemoryKeyTable {
 
     /// Overwrites a data key row as found (tests simulate a damaged table with it).
     pub fn overwrite_data_key(&self, record: DataKeyRecord) -> Result<(), VaultError> {
-        let key = (
-            record.tenant.clone(),
-            record.customer.clone(),
-            record.version,
-        );
+        let key = row_key(&record);
         self.lock()?.data.insert(key, record);
         Ok(())
     }
@@ -229,11 +234,7 @@ impl KeyTable for MemoryKeyTable {
     }
 
     fn insert_data_key(&self, record: &DataKeyRecord) -> Result<bool, VaultError> {
-        let key = (
-            record.tenant.clone(),
-            record.customer.clone(),
-            record.version,
-        );
+        let key = row_key(record);
         let mut tables = self.lock()?;
         tables.require_wrapping(&record.tenant, record.wrapped_by)?;
         if tables.data.contains_key(&key) {
@@ -248,11 +249,7 @@ impl KeyTable for MemoryKeyTable {
         record: &DataKeyRecord,
         expected_wrapped_by: u32,
     ) -> Result<bool, VaultError> {
-        let key = (
-            record.tenant.clone(),
-            record.customer.clone(),
-            record.version,
-        );
+        let key = row_key(record);
         let mut tables = self.lock()?;
         tables.require_wrapping(&record.tenant, record.wrapped_by)?;
         match tables.data.get_mut(&key) {
