@@ -10,18 +10,20 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use callvault_audit::{Action, AuditRecord, Outcome};
 use callvault_detect::{Conversation, EntityType, Policy};
 use callvault_store::{ConversationRow, Principal, Store, TurnRow};
 use callvault_vault::Vault;
 use lru::LruCache;
 use serde::Serialize;
 
+use crate::audit::{AuditConfig, AuditLog};
 use crate::auth::{new_token, require_role, token_hash};
 use crate::ingest::{
     process_partial, process_turn, restore_tokens, ConversationState, FindingOut, PartialOut,
     Speaker, TurnInput, TurnOut,
 };
-use crate::writer::GroupCommit;
+use crate::writer::{AuditHealth, GroupCommit, WriteJob};
 use crate::CoreError;
 
 /// Limits and sizes.
@@ -40,6 +42,10 @@ pub struct CoreConfig {
     /// How long an authenticated token is trusted before the store is asked again; bounds how
     /// long a token revoked on another server keeps working here.
     pub auth_cache_ttl: Duration,
+    /// Reveals allowed per principal per minute.
+    pub reveals_per_minute: u32,
+    /// Tokens one reveal request may name.
+    pub max_reveal_tokens: usize,
 }
 
 impl Default for CoreConfig {
@@ -51,6 +57,8 @@ impl Default for CoreConfig {
             write_queue: 16_384,
             max_batch: 1024,
             auth_cache_ttl: Duration::from_secs(5),
+            reveals_per_minute: 30,
+            max_reveal_tokens: 50,
         }
     }
 }
@@ -101,6 +109,9 @@ pub struct Provisioned {
     pub ingest_token: zeroize::Zeroizing<String>,
 }
 
+/// Roles that read the audit log.
+const AUDIT_READERS: &[&str] = &["auditor", "admin", "security_officer"];
+
 type StateSlot = Arc<tokio::sync::Mutex<Option<ConversationState>>>;
 
 /// The application.
@@ -112,17 +123,38 @@ pub struct Core {
     states: Mutex<LruCache<(String, String), StateSlot>>,
     principals: Mutex<LruCache<[u8; 32], (Principal, Instant)>>,
     writer: Arc<GroupCommit>,
+    audit: Arc<AuditLog>,
+    reveals: crate::reveal::RevealLimiter,
 }
 
 impl Core {
-    pub fn new(store: Arc<dyn Store>, vault: Arc<Vault>, config: CoreConfig) -> Core {
+    /// Starts the writer and opens the audit log (blocking: it may create the signing key and
+    /// checks the log against its latest checkpoint).
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: Arc<Vault>,
+        config: CoreConfig,
+        audit: AuditConfig,
+    ) -> Result<Core, CoreError> {
         let capacity = NonZeroUsize::new(config.conversation_cache).unwrap_or(NonZeroUsize::MIN);
-        Core {
-            writer: Arc::new(GroupCommit::start(
-                Arc::clone(&store),
-                config.write_queue,
-                config.max_batch,
-            )),
+        let health = Arc::new(AuditHealth::default());
+        let writer = Arc::new(GroupCommit::start(
+            Arc::clone(&store),
+            Arc::clone(&health),
+            config.write_queue,
+            config.max_batch,
+        ));
+        let audit = Arc::new(AuditLog::open(
+            Arc::clone(&store),
+            &vault,
+            Arc::clone(&writer),
+            health,
+            audit,
+        )?);
+        Ok(Core {
+            writer,
+            audit,
+            reveals: crate::reveal::RevealLimiter::new(config.reveals_per_minute),
             store,
             vault,
             policy: Arc::new(Policy::default()),
@@ -131,11 +163,63 @@ impl Core {
             principals: Mutex::new(LruCache::new(
                 NonZeroUsize::new(10_000).unwrap_or(NonZeroUsize::MIN),
             )),
-        }
+        })
     }
 
     pub fn vault(&self) -> &Arc<Vault> {
         &self.vault
+    }
+
+    pub fn audit(&self) -> &Arc<AuditLog> {
+        &self.audit
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn reveal_limiter(&self) -> &crate::reveal::RevealLimiter {
+        &self.reveals
+    }
+
+    pub(crate) fn max_reveal_tokens(&self) -> usize {
+        self.config.max_reveal_tokens
+    }
+
+    /// A record of `action` by `p`, now, successful unless changed.
+    pub fn record(&self, p: &Principal, action: Action) -> AuditRecord {
+        let mut r = AuditRecord::new(&p.tenant, &p.id, action);
+        r.role = p.role.clone();
+        r.session = Some(p.session.clone());
+        r.source = p.source.clone();
+        r
+    }
+
+    /// Appends a record through the group commit and waits until it is durable.
+    pub async fn append_audit(&self, record: AuditRecord) -> Result<u64, CoreError> {
+        self.audit.append(record).await
+    }
+
+    /// Checks the role; a refusal is itself an audit entry.
+    pub(crate) async fn authorize(
+        &self,
+        p: &Principal,
+        allowed: &[&str],
+        action: Action,
+    ) -> Result<(), CoreError> {
+        if let Err(e) = require_role(p, allowed) {
+            let mut r = self.record(p, action);
+            r.outcome = Outcome::Denied;
+            r.detail = Some("role".into());
+            self.append_audit(r).await?;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Reads stop while the audit log is failing.
+    fn audit_healthy(&self) -> Result<(), CoreError> {
+        self.audit.health().check()
     }
 
     /// Creates a tenant with its keys, an admin token and an ingest token (blocking; for
@@ -146,7 +230,9 @@ impl Core {
         tenant: &str,
         name: &str,
     ) -> Result<Provisioned, CoreError> {
-        if !store.create_tenant(tenant, name)? {
+        let mut record = AuditRecord::new(tenant, "operator", Action::TenantCreate);
+        record.detail = Some("keys created".into());
+        if !store.create_tenant(tenant, name, &record)? {
             return Err(CoreError::invalid(
                 "tenant_exists",
                 "the tenant exists already",
@@ -161,8 +247,13 @@ impl Core {
                 name: id.to_owned(),
                 role: role.to_owned(),
                 expires_at: None,
+                session: callvault_store::token_public_id(&hash),
+                source: None,
             };
-            store.create_service_token(&principal, &hash)?;
+            let mut record = AuditRecord::new(tenant, "operator", Action::TokenCreate);
+            record.resources.principals.push(id.to_owned());
+            record.detail = Some(format!("role={role} token={}", principal.session));
+            store.create_service_token(&principal, &hash, &record)?;
             Ok(token)
         };
         Ok(Provisioned {
@@ -171,23 +262,36 @@ impl Core {
         })
     }
 
-    /// The principal behind a bearer token.
-    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, CoreError> {
-        if bearer.len() > 256 {
-            return Err(CoreError::Unauthenticated);
-        }
+    /// The principal behind a bearer token, with the request's source address. A token that
+    /// is not recognized is an `auth.failure` entry (with the source, never the token).
+    pub async fn authenticate(
+        &self,
+        bearer: &str,
+        source: Option<String>,
+    ) -> Result<Principal, CoreError> {
         let hash = token_hash(bearer);
         let now = now_ms();
-        if let Some(p) = self.cached_principal(&hash, now)? {
-            return Ok(p);
+        if bearer.len() <= 256 {
+            if let Some(mut p) = self.cached_principal(&hash, now)? {
+                p.source = source;
+                return Ok(p);
+            }
+            let store = Arc::clone(&self.store);
+            let found = blocking(move || store.principal_by_token(&hash, now)).await??;
+            if let Some(principal) = found {
+                let mut cache = self.principals.lock().map_err(|_| CoreError::Internal)?;
+                cache.put(hash, (principal.clone(), Instant::now()));
+                let mut p = principal;
+                p.source = source;
+                return Ok(p);
+            }
         }
-        let store = Arc::clone(&self.store);
-        let principal = blocking(move || store.principal_by_token(&hash, now))
-            .await??
-            .ok_or(CoreError::Unauthenticated)?;
-        let mut cache = self.principals.lock().map_err(|_| CoreError::Internal)?;
-        cache.put(hash, (principal.clone(), Instant::now()));
-        Ok(principal)
+        let mut r = AuditRecord::new("", "anonymous", Action::AuthFailure);
+        r.source = source;
+        r.outcome = Outcome::Denied;
+        r.detail = Some("unknown, revoked or expired token".into());
+        self.append_audit(r).await?;
+        Err(CoreError::Unauthenticated)
     }
 
     /// A principal seen within the cache's time to live whose token has not expired since.
@@ -210,7 +314,8 @@ impl Core {
         p: &Principal,
         customer_ref: &str,
     ) -> Result<ConversationRow, CoreError> {
-        require_role(p, &["ingest", "admin"])?;
+        self.authorize(p, &["ingest", "admin"], Action::ConversationCreate)
+            .await?;
         check_ref(customer_ref, self.config.max_ref_bytes)?;
         let row = ConversationRow {
             tenant: p.tenant.clone(),
@@ -219,11 +324,16 @@ impl Core {
             created_at: now_ms(),
             n_turns: 0,
         };
-        let store = Arc::clone(&self.store);
-        let insert = row.clone();
-        if !blocking(move || store.create_conversation(&insert)).await?? {
-            return Err(CoreError::Internal);
-        }
+        let mut record = self.record(p, Action::ConversationCreate);
+        record.resources.conversations.push(row.id.clone());
+        record.resources.customers.push(row.customer_ref.clone());
+        self.writer
+            .submit(WriteJob {
+                conversations: vec![row.clone()],
+                turns: Vec::new(),
+                audit: vec![record],
+            })
+            .await?;
         Ok(row)
     }
 
@@ -234,7 +344,8 @@ impl Core {
         conversation: &str,
         input: TurnInput,
     ) -> Result<TurnOut, CoreError> {
-        require_role(p, &["ingest", "admin"])?;
+        self.authorize(p, &["ingest", "admin"], Action::TurnIngest)
+            .await?;
         if input.text.len() > self.config.max_turn_bytes {
             return Err(CoreError::invalid(
                 "turn_too_long",
@@ -294,12 +405,28 @@ impl Core {
                 return Err(e);
             }
         };
+        let mut record = self.record(p, Action::TurnIngest);
+        record.resources.conversations.push(conversation.to_owned());
+        record.resources.customers.push(state.customer_ref.clone());
+        record.resources.tokens = write
+            .new_tokens
+            .iter()
+            .map(|t| t.token_id.clone())
+            .collect();
+        record.data_types = distinct_sorted(out.findings.iter().map(|f| f.entity.as_str()));
+        record.detail = Some(format!("turn={}", write.turn.seq));
         // The commit runs in a task of its own that holds the conversation's lock: if this
         // request is cancelled while it waits (client gone, timeout), the commit still finishes,
         // and a failure still drops the state (which ran ahead) so the next turn reloads it.
         let writer = Arc::clone(&self.writer);
         let commit = tokio::spawn(async move {
-            let result = writer.append(write).await;
+            let result = writer
+                .submit(WriteJob {
+                    conversations: Vec::new(),
+                    turns: vec![write],
+                    audit: vec![record],
+                })
+                .await;
             if result.is_err() {
                 *guard = None;
             }
@@ -351,12 +478,23 @@ impl Core {
     }
 
     /// Whether a conversation exists in the principal's tenant (before opening a stream).
+    /// Recorded as `stream.open` (each final turn on the stream is a `turn.ingest` of its own;
+    /// interim results are redacted in memory and stored nowhere).
     pub async fn conversation_exists(&self, p: &Principal, id: &str) -> Result<bool, CoreError> {
-        require_role(p, &["ingest", "admin"])?;
-        let (store, tenant, id) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
-        Ok(blocking(move || store.conversation(&tenant, &id))
+        self.authorize(p, &["ingest", "admin"], Action::StreamOpen)
+            .await?;
+        let (store, tenant, conv) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
+        let exists = blocking(move || store.conversation(&tenant, &conv))
             .await??
-            .is_some())
+            .is_some();
+        let mut record = self.record(p, Action::StreamOpen);
+        record.resources.conversations.push(id.to_owned());
+        if !exists {
+            record.outcome = Outcome::Failed;
+            record.detail = Some("not found".into());
+        }
+        self.append_audit(record).await?;
+        Ok(exists)
     }
 
     pub async fn conversation(
@@ -364,15 +502,29 @@ impl Core {
         p: &Principal,
         id: &str,
     ) -> Result<ConversationView, CoreError> {
-        require_role(p, &["ingest", "admin"])?;
-        let (store, tenant, id) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
-        let (row, turns) = blocking(move || -> Result<_, CoreError> {
-            let row = store
-                .conversation(&tenant, &id)?
-                .ok_or(CoreError::NotFound("conversation"))?;
-            Ok((row, store.turns(&tenant, &id)?))
+        self.authorize(p, &["ingest", "admin"], Action::ConversationRead)
+            .await?;
+        self.audit_healthy()?;
+        let (store, tenant, conv) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
+        let found = blocking(move || -> Result<_, CoreError> {
+            let Some(row) = store.conversation(&tenant, &conv)? else {
+                return Ok(None);
+            };
+            let turns = store.turns(&tenant, &conv)?;
+            Ok(Some((row, turns)))
         })
         .await??;
+        let mut record = self.record(p, Action::ConversationRead);
+        record.resources.conversations.push(id.to_owned());
+        let Some((row, turns)) = found else {
+            record.outcome = Outcome::Failed;
+            record.detail = Some("not found".into());
+            self.append_audit(record).await?;
+            return Err(CoreError::NotFound("conversation"));
+        };
+        record.resources.customers.push(row.customer_ref.clone());
+        record.detail = Some(format!("turns={}", turns.len()));
+        self.append_audit(record).await?;
         Ok(ConversationView {
             id: row.id,
             customer_ref: row.customer_ref,
@@ -387,10 +539,17 @@ impl Core {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<ConversationRow>, CoreError> {
-        require_role(p, &["ingest", "admin"])?;
+        self.authorize(p, &["ingest", "admin"], Action::ConversationList)
+            .await?;
+        self.audit_healthy()?;
         let (store, tenant) = (Arc::clone(&self.store), p.tenant.clone());
         let limit = limit.clamp(1, 500);
-        Ok(blocking(move || store.list_conversations(&tenant, after.as_deref(), limit)).await??)
+        let rows =
+            blocking(move || store.list_conversations(&tenant, after.as_deref(), limit)).await??;
+        let mut record = self.record(p, Action::ConversationList);
+        record.resources.conversations = rows.iter().map(|r| r.id.clone()).collect();
+        self.append_audit(record).await?;
+        Ok(rows)
     }
 
     /// Conversations where `value` (written or spoken) of type `entity` was said.
@@ -400,7 +559,9 @@ impl Core {
         entity: &str,
         value: &str,
     ) -> Result<Vec<SearchHit>, CoreError> {
-        require_role(p, &["admin"])?;
+        self.authorize(p, &["admin", "supervisor"], Action::Search)
+            .await?;
+        self.audit_healthy()?;
         let wanted = EntityType::parse(entity)
             .ok_or_else(|| CoreError::invalid("unknown_type", "unknown entity type"))?;
         if value.len() > 1024 {
@@ -430,6 +591,14 @@ impl Core {
             Ok(store.search(&tenant, index.as_bytes(), 1000)?)
         })
         .await??;
+        // The searched value is not recorded, only its type and what was found.
+        let mut record = self.record(p, Action::Search);
+        record.data_types.push(wanted.as_str().to_owned());
+        let mut conversations: Vec<String> = hits.iter().map(|h| h.0.clone()).collect();
+        conversations.dedup();
+        record.resources.conversations = conversations;
+        record.resources.tokens = hits.iter().map(|h| h.2.clone()).collect();
+        self.append_audit(record).await?;
         Ok(hits
             .into_iter()
             .map(|(conversation, label, token)| SearchHit {
@@ -446,8 +615,16 @@ impl Core {
         p: &Principal,
         customer_ref: &str,
     ) -> Result<ErasureReceipt, CoreError> {
-        require_role(p, &["admin"])?;
+        self.authorize(p, &["admin"], Action::CustomerErase).await?;
         check_ref(customer_ref, self.config.max_ref_bytes)?;
+        // The keys live in their own table: their destruction is recorded first (an entry
+        // saying the shred starts), so no key disappears unrecorded; the store's unlinking is
+        // recorded in its own transaction.
+        let mut shred = self.record(p, Action::KeyShred);
+        shred.resources.customers.push(customer_ref.to_owned());
+        self.append_audit(shred).await?;
+        let mut erase = self.record(p, Action::CustomerErase);
+        erase.resources.customers.push(customer_ref.to_owned());
         let (store, vault, tenant, customer) = (
             Arc::clone(&self.store),
             Arc::clone(&self.vault),
@@ -456,7 +633,8 @@ impl Core {
         );
         let (versions, counts) = blocking(move || -> Result<_, CoreError> {
             let versions = vault.shred(&tenant, &customer)?;
-            let counts = store.erase_customer(&tenant, &customer)?;
+            erase.detail = Some(format!("data_key_versions={versions:?}"));
+            let counts = store.erase_customer(&tenant, &customer, &erase)?;
             Ok((versions, counts))
         })
         .await??;
@@ -478,7 +656,7 @@ impl Core {
     /// Sets the tenant's retention period (admin): conversations older than `days` are purged
     /// by the purge job unless on legal hold. `None` keeps conversations until erased.
     pub async fn set_retention(&self, p: &Principal, days: Option<u32>) -> Result<(), CoreError> {
-        require_role(p, &["admin"])?;
+        self.authorize(p, &["admin"], Action::RetentionSet).await?;
         if days.is_some_and(|d| d == 0 || d > 36_500) {
             return Err(CoreError::invalid(
                 "invalid_retention",
@@ -486,7 +664,12 @@ impl Core {
             ));
         }
         let (store, tenant) = (Arc::clone(&self.store), p.tenant.clone());
-        blocking(move || store.set_retention(&tenant, days)).await??;
+        let mut record = self.record(p, Action::RetentionSet);
+        record.detail = Some(match days {
+            Some(d) => format!("days={d}"),
+            None => "days=none".into(),
+        });
+        blocking(move || store.set_retention(&tenant, days, &record)).await??;
         tracing::info!(tenant = %p.tenant, by = %p.id, ?days, "retention set");
         Ok(())
     }
@@ -498,13 +681,16 @@ impl Core {
         conversation: &str,
         hold: bool,
     ) -> Result<(), CoreError> {
-        require_role(p, &["admin"])?;
+        self.authorize(p, &["admin"], Action::LegalHoldSet).await?;
         let (store, tenant, id) = (
             Arc::clone(&self.store),
             p.tenant.clone(),
             conversation.to_owned(),
         );
-        if !blocking(move || store.set_legal_hold(&tenant, &id, hold)).await?? {
+        let mut record = self.record(p, Action::LegalHoldSet);
+        record.resources.conversations.push(conversation.to_owned());
+        record.detail = Some(format!("hold={hold}"));
+        if !blocking(move || store.set_legal_hold(&tenant, &id, hold, &record)).await?? {
             return Err(CoreError::NotFound("conversation"));
         }
         tracing::info!(tenant = %p.tenant, by = %p.id, hold, "legal hold changed");
@@ -518,7 +704,9 @@ impl Core {
         for (tenant, days) in self.store.retention_policies()? {
             let cutoff = now_ms - i64::from(days) * 86_400_000;
             loop {
-                let purged = self.store.purge(&tenant, cutoff, 500)?;
+                let mut record = AuditRecord::new(&tenant, "system", Action::RetentionPurge);
+                record.detail = Some(format!("retention_days={days}"));
+                let purged = self.store.purge(&tenant, cutoff, 500, &record)?;
                 total += purged.conversations;
                 if purged.conversations == 0 {
                     break;
@@ -542,13 +730,16 @@ impl Core {
     /// Revokes every token of a principal of the caller's tenant (admin only). Takes effect here
     /// at once, and on other servers within the principal cache's time to live.
     pub async fn revoke_principal(&self, p: &Principal, principal: &str) -> Result<u64, CoreError> {
-        require_role(p, &["admin"])?;
+        self.authorize(p, &["admin"], Action::TokensRevoke).await?;
         let (store, tenant, id) = (
             Arc::clone(&self.store),
             p.tenant.clone(),
             principal.to_owned(),
         );
-        let n = blocking(move || store.revoke_principal_tokens(&tenant, &id, now_ms())).await??;
+        let mut record = self.record(p, Action::TokensRevoke);
+        record.resources.principals.push(principal.to_owned());
+        let n = blocking(move || store.revoke_principal_tokens(&tenant, &id, now_ms(), &record))
+            .await??;
         if n == 0 {
             return Err(CoreError::NotFound("principal with live tokens"));
         }
@@ -559,8 +750,122 @@ impl Core {
         Ok(n)
     }
 
-    /// Commits what is queued and stops the writer (graceful shutdown).
+    /// Issues a service token for a principal of the caller's tenant (admin only), shown once.
+    /// Roles: `ingest`, `agent`, `supervisor`, `auditor`, `security_officer`, `admin`.
+    pub async fn create_token(
+        &self,
+        p: &Principal,
+        principal: &str,
+        role: &str,
+        expires_at: Option<i64>,
+    ) -> Result<zeroize::Zeroizing<String>, CoreError> {
+        self.authorize(p, &["admin"], Action::TokenCreate).await?;
+        const ROLES: &[&str] = &[
+            "ingest",
+            "agent",
+            "supervisor",
+            "auditor",
+            "security_officer",
+            "admin",
+        ];
+        if !ROLES.contains(&role) {
+            return Err(CoreError::invalid("unknown_role", "unknown role"));
+        }
+        let well_formed = !principal.is_empty()
+            && principal.len() <= 64
+            && principal
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+        if !well_formed {
+            return Err(CoreError::invalid(
+                "invalid_principal",
+                "principal ids are 1 to 64 letters, digits, '.', '_' or '-'",
+            ));
+        }
+        let (token, hash) = new_token()?;
+        let new = Principal {
+            tenant: p.tenant.clone(),
+            id: principal.to_owned(),
+            name: principal.to_owned(),
+            role: role.to_owned(),
+            expires_at,
+            session: callvault_store::token_public_id(&hash),
+            source: None,
+        };
+        let mut record = self.record(p, Action::TokenCreate);
+        record.resources.principals.push(principal.to_owned());
+        record.detail = Some(format!("role={role} token={}", new.session));
+        let store = Arc::clone(&self.store);
+        blocking(move || store.create_service_token(&new, &hash, &record)).await??;
+        Ok(token)
+    }
+
+    /// The latest signed checkpoint of the audit log (text of the signed note).
+    pub async fn audit_checkpoint(&self, p: &Principal) -> Result<String, CoreError> {
+        self.authorize(p, AUDIT_READERS, Action::AuditRead).await?;
+        let mut record = self.record(p, Action::AuditRead);
+        record.detail = Some("checkpoint".into());
+        self.append_audit(record).await?;
+        let audit = Arc::clone(&self.audit);
+        let latest = blocking(move || audit.checkpoint()).await??;
+        latest
+            .map(|(_, note)| note)
+            .ok_or(CoreError::NotFound("checkpoint"))
+    }
+
+    /// An inclusion proof for an entry of the caller's tenant.
+    pub async fn audit_inclusion(
+        &self,
+        p: &Principal,
+        seq: u64,
+        size: Option<u64>,
+    ) -> Result<crate::audit::InclusionProof, CoreError> {
+        self.authorize(p, AUDIT_READERS, Action::AuditRead).await?;
+        let mut record = self.record(p, Action::AuditRead);
+        record.detail = Some(format!("inclusion seq={seq}"));
+        self.append_audit(record).await?;
+        let (audit, tenant) = (Arc::clone(&self.audit), p.tenant.clone());
+        blocking(move || audit.inclusion(Some(&tenant), seq, size)).await?
+    }
+
+    /// A consistency proof between two sizes of the log.
+    pub async fn audit_consistency(
+        &self,
+        p: &Principal,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<String>, CoreError> {
+        self.authorize(p, AUDIT_READERS, Action::AuditRead).await?;
+        let mut record = self.record(p, Action::AuditRead);
+        record.detail = Some(format!("consistency {from}..{to}"));
+        self.append_audit(record).await?;
+        let audit = Arc::clone(&self.audit);
+        blocking(move || audit.consistency(from, to)).await?
+    }
+
+    /// Entries of the caller's tenant matching the filters.
+    pub async fn audit_entries(
+        &self,
+        p: &Principal,
+        mut query: callvault_store::AuditQuery,
+    ) -> Result<Vec<serde_json::Value>, CoreError> {
+        self.authorize(p, AUDIT_READERS, Action::AuditRead).await?;
+        self.audit_healthy()?;
+        query.tenant = Some(p.tenant.clone());
+        query.limit = query.limit.clamp(1, 1000);
+        let mut record = self.record(p, Action::AuditRead);
+        record.detail = Some("entries".into());
+        self.append_audit(record).await?;
+        let audit = Arc::clone(&self.audit);
+        blocking(move || audit.entries(&query)).await?
+    }
+
+    /// Signs a last checkpoint, commits what is queued and stops the writer (graceful
+    /// shutdown; blocking).
     pub fn shutdown(&self) {
+        if let Err(e) = self.audit.checkpoint_if_due(true) {
+            tracing::error!(error = %e, "final audit checkpoint failed");
+        }
         self.writer.shutdown();
     }
 
@@ -620,6 +925,7 @@ impl Core {
             conversation.to_owned(),
         );
         let vault = Arc::clone(&self.vault);
+        let audit = Arc::clone(&self.audit);
         blocking(move || -> Result<_, CoreError> {
             let row = store
                 .conversation(&tenant, &id)?
@@ -630,6 +936,12 @@ impl Core {
             // original; without it, an answer split across a reload could go undetected.
             let mut context = Conversation::new();
             if let Some(last) = store.turns(&tenant, &id)?.pop() {
+                // Opening the turn is an audited act like any other (by the server itself).
+                let mut record = AuditRecord::new(&tenant, "system", Action::ContextReload);
+                record.resources.conversations.push(id.clone());
+                record.resources.customers.push(row.customer_ref.clone());
+                record.detail = Some(format!("turn={}", last.seq));
+                let grant = callvault_audit::grant(audit.as_ref(), record)?;
                 let at = callvault_vault::SealContext {
                     tenant: &tenant,
                     customer: &row.customer_ref,
@@ -637,7 +949,7 @@ impl Core {
                     turn: last.seq,
                     field: "turn.text",
                 };
-                if let Ok(text) = vault.open(&at, &last.sealed) {
+                if let Ok(text) = vault.open(&grant, &at, &last.sealed) {
                     let text = zeroize::Zeroizing::new(text);
                     if let Ok(text) = std::str::from_utf8(&text) {
                         context.push(Some(&last.speaker), text);
@@ -677,6 +989,14 @@ fn turn_view(row: TurnRow) -> Result<TurnView, CoreError> {
     })
 }
 
+/// Distinct type names, sorted.
+pub(crate) fn distinct_sorted<'a>(types: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = types.map(str::to_owned).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn check_ref(customer_ref: &str, max: usize) -> Result<(), CoreError> {
     if customer_ref.is_empty()
         || customer_ref.len() > max
@@ -691,7 +1011,7 @@ fn check_ref(customer_ref: &str, max: usize) -> Result<(), CoreError> {
 }
 
 /// Runs blocking store work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, CoreError> {
     tokio::task::spawn_blocking(f)

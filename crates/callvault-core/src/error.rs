@@ -24,6 +24,10 @@ pub enum CoreError {
     /// The customer was erased; their originals are gone.
     #[error("the customer's data has been erased")]
     Erased,
+    /// The audit log cannot record acts (a failed append or consistency check): reads and
+    /// reveals stop until an operator acts.
+    #[error("the audit log is failing; reads and reveals are stopped until an operator acts")]
+    AuditFailed,
     /// The service is shutting down or overloaded.
     #[error("service unavailable")]
     Unavailable,
@@ -57,5 +61,12 @@ impl From<callvault_vault::VaultError> for CoreError {
                 CoreError::Internal
             }
         }
+    }
+}
+
+impl From<callvault_audit::AuditError> for CoreError {
+    fn from(e: callvault_audit::AuditError) -> CoreError {
+        tracing::error!(error = %e, "audit failure");
+        CoreError::Internal
     }
 }

@@ -1,20 +1,61 @@
-//! Group commit: many turns, one transaction, one fsync.
+//! Group commit: many turns and audit entries, one transaction, one fsync.
 //!
-//! Requests hand their rows to one writer thread and wait. The thread takes everything queued
-//! (up to a bound) and appends it in a single transaction; every waiter then hears the same
-//! outcome. If a batch fails, its turns are retried one by one so one bad row cannot fail its
-//! neighbours. A 2xx is sent only after the commit returned, so acknowledged means durable.
+//! Requests hand their rows (new conversations, turns, and the audit records describing them,
+//! or audit records alone for reads) to one writer thread and wait. The thread takes everything
+//! queued (up to a bound) and commits it in a single transaction; every waiter then hears the
+//! same outcome and the sequence numbers of its audit entries. If a batch fails, its jobs are
+//! retried one by one so one bad row cannot fail its neighbours. A 2xx is sent only after the
+//! commit returned, so acknowledged means durable, and so does "audited".
+//!
+//! An audit-only job that fails, or a batch whose every job fails, trips the [`AuditHealth`]
+//! flag: the log can no longer record acts, so reads and reveals stop (fail closed).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use callvault_store::{Store, TurnWrite};
+use callvault_audit::AuditRecord;
+use callvault_store::{ConversationRow, Store, TurnWrite};
 use tokio::sync::oneshot;
 
 use crate::CoreError;
 
-type Job = (TurnWrite, oneshot::Sender<Result<(), CoreError>>);
+/// What one request commits.
+#[derive(Debug, Default)]
+pub struct WriteJob {
+    pub conversations: Vec<ConversationRow>,
+    pub turns: Vec<TurnWrite>,
+    pub audit: Vec<AuditRecord>,
+}
+
+type Job = (WriteJob, oneshot::Sender<Result<u64, CoreError>>);
+
+/// Whether the audit log still records: a sticky flag, set by a failed append or a failed
+/// consistency check, cleared only by a restart that verifies the log again.
+#[derive(Debug, Default)]
+pub struct AuditHealth {
+    failed: AtomicBool,
+}
+
+impl AuditHealth {
+    pub fn trip(&self, why: &str) {
+        if !self.failed.swap(true, Ordering::SeqCst) {
+            tracing::error!(
+                why,
+                "audit log failed: reads and reveals are stopped until an operator acts"
+            );
+        }
+    }
+
+    pub fn check(&self) -> Result<(), CoreError> {
+        if self.failed.load(Ordering::SeqCst) {
+            Err(CoreError::AuditFailed)
+        } else {
+            Ok(())
+        }
+    }
+}
 
 /// The writer thread and its queue.
 pub struct GroupCommit {
@@ -25,11 +66,16 @@ pub struct GroupCommit {
 impl GroupCommit {
     /// Starts the writer. `queue` bounds waiting turns (beyond it, callers get `Unavailable`);
     /// `max_batch` bounds one transaction.
-    pub fn start(store: Arc<dyn Store>, queue: usize, max_batch: usize) -> GroupCommit {
+    pub fn start(
+        store: Arc<dyn Store>,
+        health: Arc<AuditHealth>,
+        queue: usize,
+        max_batch: usize,
+    ) -> GroupCommit {
         let (tx, rx) = sync_channel(queue);
         let thread = std::thread::Builder::new()
             .name("callvault-writer".into())
-            .spawn(move || run(store.as_ref(), &rx, max_batch))
+            .spawn(move || run(store.as_ref(), &health, &rx, max_batch))
             .ok();
         GroupCommit {
             queue: Mutex::new(Some(tx)),
@@ -37,19 +83,32 @@ impl GroupCommit {
         }
     }
 
-    /// Queues a turn and waits until it is durable.
-    pub async fn append(&self, write: TurnWrite) -> Result<(), CoreError> {
+    /// Queues a job and waits until it is durable; returns the sequence number of its first
+    /// audit entry.
+    pub async fn submit(&self, job: WriteJob) -> Result<u64, CoreError> {
+        let wait = self.enqueue(job)?;
+        wait.await.map_err(|_| CoreError::Internal)?
+    }
+
+    /// [`GroupCommit::submit`] for blocking threads (never call it on an async worker).
+    pub fn submit_blocking(&self, job: WriteJob) -> Result<u64, CoreError> {
+        let wait = self.enqueue(job)?;
+        wait.blocking_recv().map_err(|_| CoreError::Internal)?
+    }
+
+    fn enqueue(
+        &self,
+        job: WriteJob,
+    ) -> Result<oneshot::Receiver<Result<u64, CoreError>>, CoreError> {
         let (done, wait) = oneshot::channel();
-        {
-            let queue = self.queue.lock().map_err(|_| CoreError::Internal)?;
-            let sender = queue.as_ref().ok_or(CoreError::Unavailable)?;
-            match sender.try_send((write, done)) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => return Err(CoreError::Unavailable),
-                Err(TrySendError::Disconnected(_)) => return Err(CoreError::Unavailable),
+        let queue = self.queue.lock().map_err(|_| CoreError::Internal)?;
+        let sender = queue.as_ref().ok_or(CoreError::Unavailable)?;
+        match sender.try_send((job, done)) {
+            Ok(()) => Ok(wait),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                Err(CoreError::Unavailable)
             }
         }
-        wait.await.map_err(|_| CoreError::Internal)?
     }
 
     /// Stops taking turns, lets the thread commit what is queued, and waits for it.
@@ -70,7 +129,7 @@ impl Drop for GroupCommit {
     }
 }
 
-fn run(store: &dyn Store, rx: &Receiver<Job>, max_batch: usize) {
+fn run(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Job>, max_batch: usize) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < max_batch {
@@ -79,23 +138,42 @@ fn run(store: &dyn Store, rx: &Receiver<Job>, max_batch: usize) {
                 Err(_) => break,
             }
         }
-        let (writes, waiters): (Vec<TurnWrite>, Vec<_>) = jobs.into_iter().unzip();
-        match store.append_turns(&writes) {
-            Ok(()) => {
-                for waiter in waiters {
-                    let _ = waiter.send(Ok(()));
+        let mut conversations = Vec::new();
+        let mut turns = Vec::new();
+        let mut audit = Vec::new();
+        let mut offsets = Vec::with_capacity(jobs.len());
+        for (job, _) in &jobs {
+            offsets.push(audit.len() as u64);
+            conversations.extend(job.conversations.iter().cloned());
+            turns.extend(job.turns.iter().cloned());
+            audit.extend(job.audit.iter().cloned());
+        }
+        match store.commit(&conversations, &turns, &audit) {
+            Ok(first_seq) => {
+                for ((_, waiter), offset) in jobs.into_iter().zip(offsets) {
+                    let _ = waiter.send(Ok(first_seq + offset));
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, n_turns = writes.len(), "group commit failed; retrying turns one by one");
-                for (write, waiter) in writes.into_iter().zip(waiters) {
+                tracing::warn!(error = %e, n_jobs = jobs.len(), "group commit failed; retrying jobs one by one");
+                let n_jobs = jobs.len();
+                let mut failed = 0;
+                for (job, waiter) in jobs {
+                    let audit_only = job.conversations.is_empty() && job.turns.is_empty();
                     let result = store
-                        .append_turns(std::slice::from_ref(&write))
+                        .commit(&job.conversations, &job.turns, &job.audit)
                         .map_err(|e| {
-                            tracing::error!(error = %e, "turn append failed");
+                            tracing::error!(error = %e, "commit failed");
+                            if audit_only {
+                                health.trip("an audit append failed");
+                            }
                             CoreError::Internal
                         });
+                    failed += usize::from(result.is_err());
                     let _ = waiter.send(result);
+                }
+                if failed == n_jobs {
+                    health.trip("every job of a batch failed");
                 }
             }
         }

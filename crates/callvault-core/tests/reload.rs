@@ -26,7 +26,16 @@ fn core(dir: &std::path::Path, create: bool) -> (Core, Arc<SqliteStore>) {
     let table: Arc<dyn KeyTable> = store.clone();
     let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
     let dyn_store: Arc<dyn Store> = store.clone();
-    (Core::new(dyn_store, vault, CoreConfig::default()), store)
+    (
+        Core::new(
+            dyn_store,
+            vault,
+            CoreConfig::default(),
+            callvault_core::AuditConfig::default(),
+        )
+        .unwrap(),
+        store,
+    )
 }
 
 fn turn(speaker: Speaker, text: &str) -> TurnInput {
@@ -44,7 +53,10 @@ async fn context_labels_and_sequence_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (first, store) = core(dir.path(), true);
     let tokens = Core::provision_tenant(store.as_ref(), first.vault(), "acme", "Acme").unwrap();
-    let p = first.authenticate(&tokens.ingest_token).await.unwrap();
+    let p = first
+        .authenticate(&tokens.ingest_token, None)
+        .await
+        .unwrap();
     let conv = first.create_conversation(&p, "cust-7").await.unwrap();
     let t0 = first
         .ingest(
@@ -68,7 +80,10 @@ async fn context_labels_and_sequence_survive_a_restart() {
     drop(store);
 
     let (second, _store) = core(dir.path(), false);
-    let p = second.authenticate(&tokens.ingest_token).await.unwrap();
+    let p = second
+        .authenticate(&tokens.ingest_token, None)
+        .await
+        .unwrap();
     let answer = second
         .ingest(
             &p,

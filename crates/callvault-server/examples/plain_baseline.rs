@@ -1,7 +1,7 @@
 //! The baseline for the ingest benchmark (never part of the product): the same HTTP stack
 //! (axum, the same strict JSON and bearer-token extractors, the same layers), the same store and
-//! the same group-commit writer, storing each turn's text as it came, with no detection and no
-//! sealing. `bench/ingest/run.sh` runs it beside `callvault serve` to price security.
+//! the same group-commit writer, storing each turn's text as it came, with no detection, no
+//! sealing and no audit entry. `bench/ingest/run.sh` runs it beside `callvault serve` to price security.
 //!
 //! `cargo run --release -p callvault-server --example plain_baseline -- DATA_DIR LISTEN`
 //! (DATA_DIR made by `callvault init`; its key file passphrase in CALLVAULT_PASSPHRASE).
@@ -13,8 +13,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use callvault_core::writer::GroupCommit;
-use callvault_core::{Core, CoreConfig};
+use callvault_core::writer::{AuditHealth, GroupCommit, WriteJob};
+use callvault_core::{AuditConfig, Core, CoreConfig};
 use callvault_server::error::ApiError;
 use callvault_server::extract::{Authenticated, StrictJson};
 use callvault_server::{AppState, ServerConfig};
@@ -74,9 +74,12 @@ async fn turn(
         created_at: 0,
     };
     b.writer
-        .append(TurnWrite {
-            turn: row,
-            new_tokens: Vec::new(),
+        .submit(WriteJob {
+            turns: vec![TurnWrite {
+                turn: row,
+                new_tokens: Vec::new(),
+            }],
+            ..WriteJob::default()
         })
         .await?;
     Ok((
@@ -122,13 +125,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Arc::clone(&dyn_store),
         vault,
         CoreConfig::default(),
-    ));
+        AuditConfig::default(),
+    )?);
     let server = ServerConfig::default();
     let defaults = CoreConfig::default();
     let baseline = Baseline {
         app: AppState::new(core, &server),
         writer: Arc::new(GroupCommit::start(
             dyn_store,
+            Arc::new(AuditHealth::default()),
             defaults.write_queue,
             defaults.max_batch,
         )),

@@ -46,6 +46,7 @@ impl From<CoreError> for ApiError {
             CoreError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             CoreError::Erased => (StatusCode::GONE, "erased"),
             CoreError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            CoreError::AuditFailed => (StatusCode::SERVICE_UNAVAILABLE, "audit_log_failed"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         ApiError::new(status, code, detail)

@@ -146,15 +146,35 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let core = Arc::clone(&state.core);
     let purge = tokio::spawn(purge_job(Arc::clone(&core), config.purge_interval));
+    let checkpoints = tokio::spawn(checkpoint_job(Arc::clone(&core)));
     let router = app(state, &config);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     purge.abort();
+    checkpoints.abort();
     tokio::task::spawn_blocking(move || core.shutdown())
         .await
         .map_err(std::io::Error::other)?;
     Ok(())
+}
+
+/// Signs an audit checkpoint whenever one is due (every N entries or T seconds), checking each
+/// second on a blocking thread.
+async fn checkpoint_job(core: Arc<Core>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticks.tick().await;
+        let audit = Arc::clone(core.audit());
+        match tokio::task::spawn_blocking(move || audit.checkpoint_if_due(false)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "audit checkpoint failed"),
+            Err(e) => tracing::error!(error = %e, "audit checkpoint panicked"),
+        }
+    }
 }
 
 /// Runs the retention purge every `interval` on a blocking thread.

@@ -1,20 +1,22 @@
 //! The routes. Each handler: extract (auth, strict body), call core, shape the response. The
 //! `#[utoipa::path]` annotations generate `GET /openapi.json` from these very handlers and types.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
+use callvault_core::audit::InclusionProof;
+use callvault_core::reveal::RevealedValue;
 use callvault_core::{
-    ConversationView, ErasureReceipt, FindingOut, PartialOut, SearchHit, Speaker, TurnInput,
-    TurnOut, TurnView,
+    ConversationView, ErasureReceipt, FindingOut, PartialOut, Purpose, RevealRequest,
+    RevealResponse, SearchHit, Speaker, TurnInput, TurnOut, TurnView,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::error::ApiError;
-use crate::extract::{Authenticated, StrictJson};
+use crate::extract::{Authenticated, StrictJson, StrictQuery};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -32,7 +34,15 @@ pub fn router() -> Router<AppState> {
         .route("/v1/conversations/{id}/legal-hold", put(set_legal_hold))
         .route("/v1/search", get(search).post(search_post))
         .route("/v1/customers/{customer_ref}", delete(erase_customer))
-        .route("/v1/principals/{id}/tokens", delete(revoke_tokens))
+        .route(
+            "/v1/principals/{id}/tokens",
+            delete(revoke_tokens).post(create_token),
+        )
+        .route("/v1/reveal", post(reveal))
+        .route("/v1/audit/checkpoint", get(audit_checkpoint))
+        .route("/v1/audit/proof/inclusion", get(audit_inclusion))
+        .route("/v1/audit/proof/consistency", get(audit_consistency))
+        .route("/v1/audit/entries", get(audit_entries))
         .route("/v1/retention", put(set_retention))
         .fallback(not_found)
 }
@@ -41,8 +51,8 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "callvault", description = "Conversation store and ingest API for AI call centers: every turn redacted and sealed before it is stored."),
-    paths(healthz, metrics, create_conversation, list_conversations, conversation, ingest_turn, crate::stream::upgrade, set_legal_hold, search, search_post, erase_customer, revoke_tokens, set_retention),
-    components(schemas(SearchQuery, NewConversation, ConversationCreated, ConversationList, ConversationSummary, NewTurn, TurnOut, FindingOut, ConversationView, TurnView, SearchResult, SearchHit, ErasureReceipt, Revoked, Retention, LegalHold, LegalHoldOut, Speaker, PartialOut, Problem)),
+    paths(healthz, metrics, create_conversation, list_conversations, conversation, ingest_turn, crate::stream::upgrade, set_legal_hold, search, search_post, erase_customer, revoke_tokens, create_token, set_retention, reveal, audit_checkpoint, audit_inclusion, audit_consistency, audit_entries),
+    components(schemas(NewToken, TokenCreated, RevealRequest, RevealResponse, RevealedValue, Purpose, InclusionProof, ConsistencyProof, AuditEntries, SearchQuery, NewConversation, ConversationCreated, ConversationList, ConversationSummary, NewTurn, TurnOut, FindingOut, ConversationView, TurnView, SearchResult, SearchHit, ErasureReceipt, Revoked, Retention, LegalHold, LegalHoldOut, Speaker, PartialOut, Problem)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -228,7 +238,7 @@ pub struct ConversationList {
 async fn list_conversations(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Query(q): Query<ListQuery>,
+    StrictQuery(q): StrictQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(50);
     let rows = state.core.list_conversations(&p, q.after, limit).await?;
@@ -276,7 +286,7 @@ pub struct SearchResult {
 async fn search(
     State(state): State<AppState>,
     Authenticated(p): Authenticated,
-    Query(q): Query<SearchQuery>,
+    StrictQuery(q): StrictQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let matches = state.core.search(&p, &q.entity, &q.value).await?;
     Ok(Json(SearchResult { matches }).into_response())
@@ -382,4 +392,183 @@ async fn set_legal_hold(
         legal_hold: body.hold,
     })
     .into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// `ingest`, `agent`, `supervisor`, `auditor`, `security_officer` or `admin`.
+    role: String,
+    /// Unix milliseconds; omitted for no expiry.
+    expires_at: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    principal: String,
+    role: String,
+    /// The token, shown this once; only its hash is kept.
+    token: String,
+}
+
+/// Issues a service token for a principal of the tenant (created if new), shown once.
+#[utoipa::path(post, path = "/v1/principals/{id}/tokens", request_body = NewToken, params(("id" = String, Path, description = "principal id")),
+    responses((status = 201, body = TokenCreated), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_token(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    Path(id): Path<String>,
+    StrictJson(body): StrictJson<NewToken>,
+) -> Result<Response, ApiError> {
+    let token = state
+        .core
+        .create_token(&p, &id, &body.role, body.expires_at)
+        .await?;
+    let out = TokenCreated {
+        principal: id,
+        role: body.role,
+        token: token.to_string(),
+    };
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// Reveals the original values behind tokens, for a purpose and a reason. Permitted per role
+/// and data type, rate-limited, and recorded in the audit log before any value is opened.
+#[utoipa::path(post, path = "/v1/reveal", request_body = RevealRequest,
+    responses((status = 200, body = RevealResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)),
+    security(("bearer" = [])))]
+async fn reveal(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    StrictJson(body): StrictJson<RevealRequest>,
+) -> Result<Response, ApiError> {
+    let out = state.core.reveal(&p, body).await?;
+    metrics::counter!("callvault_reveals_total").increment(1);
+    let mut response = Json(out).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// The audit log's latest signed checkpoint (C2SP tlog-checkpoint, Ed25519 signed note).
+#[utoipa::path(get, path = "/v1/audit/checkpoint",
+    responses((status = 200, description = "signed note", content_type = "text/plain"), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn audit_checkpoint(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<Response, ApiError> {
+    let note = state.core.audit_checkpoint(&p).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    /// The entry's sequence number.
+    seq: u64,
+    /// The tree size (default: the latest checkpoint's).
+    size: Option<u64>,
+}
+
+/// An inclusion proof (RFC 9162) for an entry of the caller's tenant.
+#[utoipa::path(get, path = "/v1/audit/proof/inclusion", params(InclusionQuery),
+    responses((status = 200, body = InclusionProof), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn audit_inclusion(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    StrictQuery(q): StrictQuery<InclusionQuery>,
+) -> Result<Response, ApiError> {
+    let proof = state.core.audit_inclusion(&p, q.seq, q.size).await?;
+    Ok(Json(proof).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsistencyProof {
+    from: u64,
+    to: u64,
+    /// Base64 hashes (RFC 9162 section 2.1.4).
+    proof: Vec<String>,
+}
+
+/// A consistency proof (RFC 9162) between two sizes of the log.
+#[utoipa::path(get, path = "/v1/audit/proof/consistency", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn audit_consistency(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    StrictQuery(q): StrictQuery<ConsistencyQuery>,
+) -> Result<Response, ApiError> {
+    let proof = state.core.audit_consistency(&p, q.from, q.to).await?;
+    Ok(Json(ConsistencyProof {
+        from: q.from,
+        to: q.to,
+        proof,
+    })
+    .into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesQuery {
+    principal: Option<String>,
+    /// An action name such as `reveal` or `conversation.read`.
+    action: Option<String>,
+    /// Unix milliseconds, inclusive.
+    from: Option<i64>,
+    /// Unix milliseconds, exclusive.
+    to: Option<i64>,
+    /// Only entries after this sequence number (paging).
+    after: Option<u64>,
+    /// At most this many (1 to 1000, default 100).
+    limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntries {
+    /// Entries as recorded (the leaf JSON), in log order.
+    entries: Vec<serde_json::Value>,
+}
+
+/// Audit entries of the caller's tenant, filtered (auditors, security officers, admins).
+#[utoipa::path(get, path = "/v1/audit/entries", params(EntriesQuery),
+    responses((status = 200, body = AuditEntries), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn audit_entries(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    StrictQuery(q): StrictQuery<EntriesQuery>,
+) -> Result<Response, ApiError> {
+    if let Some(action) = &q.action {
+        if callvault_audit::Action::parse(action).is_none() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_action",
+                "unknown action name",
+            ));
+        }
+    }
+    let query = callvault_store::AuditQuery {
+        tenant: None,
+        principal: q.principal,
+        action: q.action,
+        from_ms: q.from,
+        to_ms: q.to,
+        after_seq: q.after,
+        limit: q.limit.unwrap_or(100),
+    };
+    let entries = state.core.audit_entries(&p, query).await?;
+    Ok(Json(AuditEntries { entries }).into_response())
 }

@@ -80,7 +80,13 @@ async fn serve(
     id: String,
 ) {
     while let Ok(Some(Ok(message))) = tokio::time::timeout(IDLE, socket.recv()).await {
-        if !matches!(message, Message::Close(_)) && state.core.authenticate(&token).await.is_err() {
+        if !matches!(message, Message::Close(_))
+            && state
+                .core
+                .authenticate(&token, p.source.clone())
+                .await
+                .is_err()
+        {
             let bye = error("unauthenticated", "the token is no longer valid");
             let _ = socket.send(Message::Text(bye.to_string().into())).await;
             break;

@@ -108,7 +108,11 @@ async fn live_turns_over_a_websocket() {
 }
 
 async fn admin(f: &common::Fixture) -> callvault_store::Principal {
-    f.state.core.authenticate(&f.acme_admin).await.unwrap()
+    f.state
+        .core
+        .authenticate(&f.acme_admin, None)
+        .await
+        .unwrap()
 }
 
 /// A minimal JSON POST over the same socket layer (hyper is already a dependency of axum).

@@ -13,28 +13,43 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod error;
 pub mod migrations;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
 
+pub use audit::{AuditQuery, StoredEntry};
 pub use error::StoreError;
-pub use model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
+pub use model::{
+    token_public_id, ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+use callvault_audit::{AuditRecord, Hash};
 use callvault_vault::KeyTable;
 
 /// Everything the application stores. Implementations make each call one transaction.
+///
+/// Every call that changes data takes the audit record(s) describing the change and appends
+/// them to the audit log in the same transaction: the entry exists exactly when the change
+/// does. Appends are serialized (SQLite's one writer; PostgreSQL's head row `FOR UPDATE`).
 pub trait Store: KeyTable + Send + Sync {
-    /// Creates a tenant row; `Ok(false)` if it exists.
-    fn create_tenant(&self, tenant: &str, name: &str) -> Result<bool, StoreError>;
+    /// Creates a tenant row; `Ok(false)` if it exists (and nothing is appended).
+    fn create_tenant(
+        &self,
+        tenant: &str,
+        name: &str,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
     /// Stores a service principal and its token hash (SHA-256 of the token).
     fn create_service_token(
         &self,
         principal: &Principal,
         token_hash: &[u8; 32],
+        audit: &AuditRecord,
     ) -> Result<(), StoreError>;
     /// The principal a token hash belongs to, if the token is neither revoked nor expired.
     fn principal_by_token(
@@ -42,18 +57,14 @@ pub trait Store: KeyTable + Send + Sync {
         token_hash: &[u8; 32],
         now_ms: i64,
     ) -> Result<Option<Principal>, StoreError>;
-    /// Revokes a token by hash; `Ok(false)` if unknown.
-    fn revoke_token(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<bool, StoreError>;
     /// Revokes every live token of a principal; returns how many.
     fn revoke_principal_tokens(
         &self,
         tenant: &str,
         principal: &str,
         now_ms: i64,
+        audit: &AuditRecord,
     ) -> Result<u64, StoreError>;
-
-    /// Creates a conversation; `Ok(false)` if the id exists in the tenant.
-    fn create_conversation(&self, row: &ConversationRow) -> Result<bool, StoreError>;
     fn conversation(&self, tenant: &str, id: &str) -> Result<Option<ConversationRow>, StoreError>;
     /// Conversations of a tenant ordered by id, after `after`, at most `limit`.
     fn list_conversations(
@@ -64,11 +75,25 @@ pub trait Store: KeyTable + Send + Sync {
     ) -> Result<Vec<ConversationRow>, StoreError>;
     /// The turns of a conversation, in order.
     fn turns(&self, tenant: &str, conversation: &str) -> Result<Vec<TurnRow>, StoreError>;
+    /// Tokens by id in a tenant, each with its conversation's customer reference (for reveal);
+    /// unknown ids are left out.
+    fn tokens_by_id(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<Vec<(TokenRow, String)>, StoreError>;
     /// The tokens of a conversation (to resume labelling after a restart).
     fn tokens(&self, tenant: &str, conversation: &str) -> Result<Vec<TokenRow>, StoreError>;
-    /// Appends turns and their new tokens, all in one transaction (group commit): either all of
-    /// the batch is durable when this returns `Ok`, or none of it is.
-    fn append_turns(&self, batch: &[TurnWrite]) -> Result<(), StoreError>;
+    /// Writes new conversations, turns with their new tokens, and audit records, all in one
+    /// transaction (group commit): either all of the batch is durable when this returns `Ok`, or
+    /// none of it is. Returns the sequence number of the first audit record (the log's size
+    /// before the batch). A conversation id that exists already fails the batch.
+    fn commit(
+        &self,
+        conversations: &[ConversationRow],
+        turns: &[TurnWrite],
+        audit: &[AuditRecord],
+    ) -> Result<u64, StoreError>;
     /// Conversations in which a value with this blind index was said: (conversation, label, token id).
     fn search(
         &self,
@@ -77,7 +102,12 @@ pub trait Store: KeyTable + Send + Sync {
         limit: usize,
     ) -> Result<Vec<(String, String, String)>, StoreError>;
     /// Sets (or, with `None`, removes) the tenant's retention period in days.
-    fn set_retention(&self, tenant: &str, days: Option<u32>) -> Result<(), StoreError>;
+    fn set_retention(
+        &self,
+        tenant: &str,
+        days: Option<u32>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
     /// Every tenant's retention period.
     fn retention_policies(&self) -> Result<Vec<(String, u32)>, StoreError>;
     /// Puts a conversation on legal hold or releases it; `Ok(false)` if it does not exist.
@@ -86,17 +116,44 @@ pub trait Store: KeyTable + Send + Sync {
         tenant: &str,
         conversation: &str,
         hold: bool,
+        audit: &AuditRecord,
     ) -> Result<bool, StoreError>;
     /// Deletes up to `limit` conversations of the tenant created before `before_ms` and not on
-    /// legal hold, with their turns and tokens, in one transaction.
+    /// legal hold, with their turns and tokens, in one transaction. When any are deleted,
+    /// `audit` is appended with the purged conversations added to its resources.
     fn purge(
         &self,
         tenant: &str,
         before_ms: i64,
         limit: usize,
+        audit: &AuditRecord,
     ) -> Result<ErasureCounts, StoreError>;
     /// Removes what links an erased customer to values: blind indexes and sealed token values of
     /// their conversations (the sealed originals are unreadable once the vault shreds the key).
-    fn erase_customer(&self, tenant: &str, customer_ref: &str)
-        -> Result<ErasureCounts, StoreError>;
+    /// `audit` is appended with the customer's conversations added to its resources.
+    fn erase_customer(
+        &self,
+        tenant: &str,
+        customer_ref: &str,
+        audit: &AuditRecord,
+    ) -> Result<ErasureCounts, StoreError>;
+
+    /// The audit log's append state: its size and the hashes of its complete subtrees.
+    fn audit_head(&self) -> Result<callvault_audit::Frontier, StoreError>;
+    /// The hash of the complete subtree of 2^`level` leaves at `index` (level 0: a leaf hash).
+    fn audit_node(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError>;
+    /// Entries from `from_seq` on, in order, at most `limit`.
+    fn audit_entries(&self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, StoreError>;
+    /// Entries matching a query, in order.
+    fn audit_query(&self, query: &AuditQuery) -> Result<Vec<StoredEntry>, StoreError>;
+    /// Keeps a signed checkpoint (ignored if one of that size exists).
+    fn save_checkpoint(&self, size: u64, note: &str, now_ms: i64) -> Result<(), StoreError>;
+    /// Signed checkpoints of sizes above `after_size`, in order, at most `limit`.
+    fn checkpoints(&self, after_size: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError>;
+    /// The latest signed checkpoint.
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError>;
+    /// A deployment-wide value (the audit signing key, sealed by the root key).
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a deployment-wide value unless it is set; `Ok(false)` if it was.
+    fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StoreError>;
 }

@@ -100,6 +100,44 @@ CREATE TABLE retention (
     days    INTEGER NOT NULL CHECK (days > 0)
 ) STRICT;
 "#,
+    r#"
+-- Version 3: the audit log. Entries are the Merkle leaves exactly as hashed (`entry`), with
+-- a few fields copied out for auditors' filters; `audit_nodes` keeps every complete subtree's
+-- hash above the leaves, so proofs cost O(log n) lookups; `audit_head` is the append state
+-- (size and the hashes of the tree's complete subtrees), one row, updated in the same
+-- transaction as the entries; `audit_checkpoints` keeps every signed checkpoint.
+CREATE TABLE audit_entries (
+    seq        INTEGER PRIMARY KEY,
+    time_ms    INTEGER NOT NULL,
+    tenant     TEXT NOT NULL,
+    principal  TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    leaf_hash  BLOB NOT NULL,
+    entry      BLOB NOT NULL
+) STRICT;
+CREATE INDEX audit_by_tenant_time ON audit_entries (tenant, time_ms);
+CREATE TABLE audit_nodes (
+    level  INTEGER NOT NULL,
+    idx    INTEGER NOT NULL,
+    hash   BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE audit_head (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    size      INTEGER NOT NULL,
+    frontier  BLOB NOT NULL
+) STRICT;
+INSERT INTO audit_head (id, size, frontier) VALUES (1, 0, X'');
+CREATE TABLE audit_checkpoints (
+    size        INTEGER PRIMARY KEY,
+    note        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+) STRICT;
+"#,
 ];
 
 /// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
@@ -198,6 +236,40 @@ CREATE INDEX conversations_by_age ON conversations (tenant, created_at);
 CREATE TABLE retention (
     tenant  TEXT PRIMARY KEY REFERENCES tenants(id),
     days    BIGINT NOT NULL CHECK (days > 0)
+);
+"#,
+    r#"
+-- Version 3: the audit log (see the SQLite migration for what each table is).
+CREATE TABLE audit_entries (
+    seq        BIGINT PRIMARY KEY,
+    time_ms    BIGINT NOT NULL,
+    tenant     TEXT NOT NULL,
+    principal  TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    leaf_hash  BYTEA NOT NULL,
+    entry      BYTEA NOT NULL
+);
+CREATE INDEX audit_by_tenant_time ON audit_entries (tenant, time_ms);
+CREATE TABLE audit_nodes (
+    level  INTEGER NOT NULL,
+    idx    BIGINT NOT NULL,
+    hash   BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE audit_head (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    size      BIGINT NOT NULL,
+    frontier  BYTEA NOT NULL
+);
+INSERT INTO audit_head (id, size, frontier) VALUES (1, 0, ''::bytea);
+CREATE TABLE audit_checkpoints (
+    size        BIGINT PRIMARY KEY,
+    note        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  BYTEA NOT NULL
 );
 "#,
 ];

@@ -11,6 +11,21 @@ pub struct Principal {
     pub role: String,
     /// Unix milliseconds; `None` for no expiry.
     pub expires_at: Option<i64>,
+    /// The public id of the credential used (`tok_` and the first 16 hex digits of the token's
+    /// hash), recorded in audit entries; never the secret.
+    pub session: String,
+    /// The request's source address, set per request by the server; not stored.
+    pub source: Option<String>,
+}
+
+/// The public id of a service token, from its stored hash.
+pub fn token_public_id(token_hash: &[u8; 32]) -> String {
+    let mut id = String::with_capacity(20);
+    id.push_str("tok_");
+    for b in &token_hash[..8] {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,11 +8,13 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use callvault_audit::{AuditRecord, Frontier, Hash};
 use callvault_vault::{
     DataKeyRecord, DataKeyState, KeyTable, TenantKeyKind, TenantKeyRecord, VaultError,
 };
 use postgres::{Client, NoTls, Row};
 
+use crate::audit::{self, AuditQuery, StoredEntry};
 use crate::migrations::POSTGRES;
 use crate::model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
 use crate::{Store, StoreError};
@@ -114,6 +116,20 @@ fn conversation_row(r: &Row) -> ConversationRow {
     }
 }
 
+/// A token row from its eight columns, in table order.
+fn token_row(r: &Row) -> TokenRow {
+    TokenRow {
+        tenant: r.get(0),
+        conversation: r.get(1),
+        token_id: r.get(2),
+        entity: r.get(3),
+        label: r.get(4),
+        blind_index: blind_index(r.get(5)),
+        sealed: r.get::<_, Option<Vec<u8>>>(6).unwrap_or_default(),
+        turn_seq: r.get::<_, i64>(7) as u64,
+    }
+}
+
 fn blind_index(bytes: Option<Vec<u8>>) -> [u8; 32] {
     let mut out = [0u8; 32];
     if let Some(b) = bytes.filter(|b| b.len() == 32) {
@@ -164,11 +180,22 @@ fn require_wrapping(
 const DATA_KEY_COLUMNS: &str = "tenant, customer, version, wrapped_by, state, wrapped";
 
 impl Store for PostgresStore {
-    fn create_tenant(&self, tenant: &str, name: &str) -> Result<bool, StoreError> {
-        let n = self.conn()?.execute(
+    fn create_tenant(
+        &self,
+        tenant: &str,
+        name: &str,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let n = tx.execute(
             "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&tenant, &name, &now_ms()],
         )?;
+        if n == 1 {
+            append_audit(&mut tx, [audit])?;
+            tx.commit()?;
+        }
         Ok(n == 1)
     }
 
@@ -176,6 +203,7 @@ impl Store for PostgresStore {
         &self,
         principal: &Principal,
         token_hash: &[u8; 32],
+        audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
@@ -187,6 +215,7 @@ impl Store for PostgresStore {
             "INSERT INTO service_tokens (token_hash, tenant, principal, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
             &[&&token_hash[..], &principal.tenant, &principal.id, &now_ms(), &principal.expires_at],
         )?;
+        append_audit(&mut tx, [audit])?;
         tx.commit()?;
         Ok(())
     }
@@ -210,15 +239,9 @@ impl Store for PostgresStore {
                 name: r.get(2),
                 role: r.get(3),
                 expires_at: r.get(4),
+                session: crate::token_public_id(token_hash),
+                source: None,
             }))
-    }
-
-    fn revoke_token(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<bool, StoreError> {
-        let n = self.conn()?.execute(
-            "UPDATE service_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
-            &[&&token_hash[..], &now_ms],
-        )?;
-        Ok(n == 1)
     }
 
     fn revoke_principal_tokens(
@@ -226,20 +249,17 @@ impl Store for PostgresStore {
         tenant: &str,
         principal: &str,
         now_ms: i64,
+        audit: &AuditRecord,
     ) -> Result<u64, StoreError> {
-        Ok(self.conn()?.execute(
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE service_tokens SET revoked_at = $3 WHERE tenant = $1 AND principal = $2 AND revoked_at IS NULL",
             &[&tenant, &principal, &now_ms],
-        )?)
-    }
-
-    fn create_conversation(&self, row: &ConversationRow) -> Result<bool, StoreError> {
-        let n = self.conn()?.execute(
-            "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES ($1, $2, $3, $4, 0)
-             ON CONFLICT DO NOTHING",
-            &[&row.tenant, &row.id, &row.customer_ref, &row.created_at],
         )?;
-        Ok(n == 1)
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
+        Ok(n)
     }
 
     fn conversation(&self, tenant: &str, id: &str) -> Result<Option<ConversationRow>, StoreError> {
@@ -295,6 +315,26 @@ impl Store for PostgresStore {
             .collect())
     }
 
+    fn tokens_by_id(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<Vec<(TokenRow, String)>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT t.tenant, t.conversation, t.token_id, t.entity, t.label, t.blind_index, t.sealed, t.turn_seq, c.customer_ref
+                 FROM tokens t JOIN conversations c ON c.tenant = t.tenant AND c.id = t.conversation
+                 WHERE t.tenant = $1 AND t.token_id = ANY($2)",
+                &[&tenant, &ids],
+            )?
+            .iter()
+            .map(|r| {
+                (token_row(r), r.get(8))
+            })
+            .collect())
+    }
+
     fn tokens(&self, tenant: &str, conversation: &str) -> Result<Vec<TokenRow>, StoreError> {
         Ok(self
             .conn()?
@@ -304,22 +344,29 @@ impl Store for PostgresStore {
                 &[&tenant, &conversation],
             )?
             .iter()
-            .map(|r| TokenRow {
-                tenant: r.get(0),
-                conversation: r.get(1),
-                token_id: r.get(2),
-                entity: r.get(3),
-                label: r.get(4),
-                blind_index: blind_index(r.get(5)),
-                sealed: r.get::<_, Option<Vec<u8>>>(6).unwrap_or_default(),
-                turn_seq: r.get::<_, i64>(7) as u64,
-            })
+            .map(token_row)
             .collect())
     }
 
-    fn append_turns(&self, batch: &[TurnWrite]) -> Result<(), StoreError> {
+    fn commit(
+        &self,
+        conversations: &[ConversationRow],
+        batch: &[TurnWrite],
+        audit: &[AuditRecord],
+    ) -> Result<u64, StoreError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
+        if !conversations.is_empty() {
+            let conversation = tx.prepare(
+                "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES ($1, $2, $3, $4, 0)",
+            )?;
+            for row in conversations {
+                tx.execute(
+                    &conversation,
+                    &[&row.tenant, &row.id, &row.customer_ref, &row.created_at],
+                )?;
+            }
+        }
         let turn = tx.prepare(
             "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -366,8 +413,9 @@ impl Store for PostgresStore {
             }
             tx.execute(&count, &[&t.tenant, &t.conversation, &((t.seq + 1) as i64)])?;
         }
+        let first_seq = append_audit(&mut tx, audit)?;
         tx.commit()?;
-        Ok(())
+        Ok(first_seq)
     }
 
     fn search(
@@ -388,15 +436,23 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    fn set_retention(&self, tenant: &str, days: Option<u32>) -> Result<(), StoreError> {
+    fn set_retention(
+        &self,
+        tenant: &str,
+        days: Option<u32>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
         match days {
-            Some(days) => conn.execute(
+            Some(days) => tx.execute(
                 "INSERT INTO retention (tenant, days) VALUES ($1, $2) ON CONFLICT (tenant) DO UPDATE SET days = $2",
                 &[&tenant, &i64::from(days)],
             )?,
-            None => conn.execute("DELETE FROM retention WHERE tenant = $1", &[&tenant])?,
+            None => tx.execute("DELETE FROM retention WHERE tenant = $1", &[&tenant])?,
         };
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -414,11 +470,18 @@ impl Store for PostgresStore {
         tenant: &str,
         conversation: &str,
         hold: bool,
+        audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
-        let n = self.conn()?.execute(
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE conversations SET legal_hold = $3 WHERE tenant = $1 AND id = $2",
             &[&tenant, &conversation, &hold],
         )?;
+        if n == 1 {
+            append_audit(&mut tx, [audit])?;
+            tx.commit()?;
+        }
         Ok(n == 1)
     }
 
@@ -427,6 +490,7 @@ impl Store for PostgresStore {
         tenant: &str,
         before_ms: i64,
         limit: usize,
+        audit: &AuditRecord,
     ) -> Result<ErasureCounts, StoreError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
@@ -451,6 +515,17 @@ impl Store for PostgresStore {
             "DELETE FROM conversations WHERE tenant = $1 AND id = ANY($2)",
             &[&tenant, &ids],
         )?;
+        if ids.is_empty() {
+            return Ok(ErasureCounts::default());
+        }
+        let mut record = audit.clone();
+        record.resources.conversations.extend(ids.iter().cloned());
+        record.resources.conversations.sort();
+        record.detail = Some(format!(
+            "conversations={} turns={turns} tokens={tokens}",
+            ids.len()
+        ));
+        append_audit(&mut tx, [&record])?;
         tx.commit()?;
         Ok(ErasureCounts {
             conversations: ids.len() as u64,
@@ -463,9 +538,18 @@ impl Store for PostgresStore {
         &self,
         tenant: &str,
         customer_ref: &str,
+        audit: &AuditRecord,
     ) -> Result<ErasureCounts, StoreError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
+        let affected: Vec<String> = tx
+            .query(
+                "SELECT id FROM conversations WHERE tenant = $1 AND customer_ref = $2 ORDER BY id",
+                &[&tenant, &customer_ref],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         let conversations: i64 = tx
             .query_one(
                 "SELECT COUNT(*) FROM conversations WHERE tenant = $1 AND customer_ref = $2",
@@ -484,6 +568,12 @@ impl Store for PostgresStore {
              (SELECT id FROM conversations WHERE tenant = $1 AND customer_ref = $2)",
             &[&tenant, &customer_ref],
         )?;
+        let mut record = audit.clone();
+        record.resources.conversations.extend(affected);
+        record.detail = Some(format!(
+            "conversations={conversations} turns={turns} tokens_unlinked={tokens}"
+        ));
+        append_audit(&mut tx, [&record])?;
         tx.commit()?;
         Ok(ErasureCounts {
             conversations: conversations as u64,
@@ -491,6 +581,162 @@ impl Store for PostgresStore {
             tokens,
         })
     }
+
+    fn audit_head(&self) -> Result<Frontier, StoreError> {
+        let row = self
+            .conn()?
+            .query_one("SELECT size, frontier FROM audit_head WHERE id = 1", &[])?;
+        audit::frontier(row.get(0), row.get::<_, &[u8]>(1))
+    }
+
+    fn audit_node(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError> {
+        let mut conn = self.conn()?;
+        let row = if level == 0 {
+            conn.query_opt(
+                "SELECT leaf_hash FROM audit_entries WHERE seq = $1",
+                &[&(index as i64)],
+            )?
+        } else {
+            conn.query_opt(
+                "SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2",
+                &[&(level as i32), &(index as i64)],
+            )?
+        };
+        row.map(|r| audit::hash_from(r.get::<_, &[u8]>(0)))
+            .transpose()
+    }
+
+    fn audit_entries(&self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, StoreError> {
+        self.conn()?
+            .query(
+                "SELECT seq, entry, leaf_hash FROM audit_entries WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                &[&(from_seq as i64), &(limit as i64)],
+            )?
+            .iter()
+            .map(stored_entry)
+            .collect()
+    }
+
+    fn audit_query(&self, q: &AuditQuery) -> Result<Vec<StoredEntry>, StoreError> {
+        let after = q.after_seq.map_or(-1, |s| s as i64);
+        self.conn()?
+            .query(
+                "SELECT seq, entry, leaf_hash FROM audit_entries
+                 WHERE ($1::TEXT IS NULL OR tenant = $1) AND ($2::TEXT IS NULL OR principal = $2)
+                   AND ($3::TEXT IS NULL OR action = $3) AND ($4::BIGINT IS NULL OR time_ms >= $4)
+                   AND ($5::BIGINT IS NULL OR time_ms < $5) AND seq > $6
+                 ORDER BY seq LIMIT $7",
+                &[
+                    &q.tenant,
+                    &q.principal,
+                    &q.action,
+                    &q.from_ms,
+                    &q.to_ms,
+                    &after,
+                    &(q.limit as i64),
+                ],
+            )?
+            .iter()
+            .map(stored_entry)
+            .collect()
+    }
+
+    fn save_checkpoint(&self, size: u64, note: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "INSERT INTO audit_checkpoints (size, note, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&(size as i64), &note, &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn checkpoints(&self, after_size: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT size, note FROM audit_checkpoints WHERE size > $1 ORDER BY size LIMIT $2",
+                &[&(after_size as i64), &(limit as i64)],
+            )?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )?
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1))))
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
+            .map(|r| r.get(0)))
+    }
+
+    fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StoreError> {
+        let n = self.conn()?.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&key, &value],
+        )?;
+        Ok(n == 1)
+    }
+}
+
+/// Appends audit records inside a write transaction; returns the first one's sequence number.
+/// The head row is taken `FOR UPDATE`: servers sharing the database append one at a time.
+fn append_audit<'a>(
+    tx: &mut postgres::Transaction<'_>,
+    records: impl IntoIterator<Item = &'a AuditRecord>,
+) -> Result<u64, StoreError> {
+    let head = tx.query_one(
+        "SELECT size, frontier FROM audit_head WHERE id = 1 FOR UPDATE",
+        &[],
+    )?;
+    let size: i64 = head.get(0);
+    let prepared = audit::prepare(audit::frontier(size, head.get::<_, &[u8]>(1))?, records)?;
+    if prepared.entries.is_empty() {
+        return Ok(size as u64);
+    }
+    let entry = tx.prepare(
+        "INSERT INTO audit_entries (seq, time_ms, tenant, principal, action, leaf_hash, entry)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )?;
+    for e in &prepared.entries {
+        tx.execute(
+            &entry,
+            &[
+                &(e.seq as i64),
+                &e.record.time_ms,
+                &e.record.tenant,
+                &e.record.principal,
+                &e.record.action.as_str(),
+                &&e.leaf_hash[..],
+                &e.leaf,
+            ],
+        )?;
+    }
+    let node = tx.prepare("INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3)")?;
+    for (level, idx, hash) in &prepared.nodes {
+        tx.execute(&node, &[&(*level as i32), &(*idx as i64), &&hash[..]])?;
+    }
+    tx.execute(
+        "UPDATE audit_head SET size = $1, frontier = $2 WHERE id = 1",
+        &[&(prepared.size as i64), &prepared.frontier],
+    )?;
+    Ok(size as u64)
+}
+
+fn stored_entry(r: &Row) -> Result<StoredEntry, StoreError> {
+    Ok(StoredEntry {
+        seq: r.get::<_, i64>(0) as u64,
+        leaf: r.get(1),
+        leaf_hash: audit::hash_from(r.get::<_, &[u8]>(2))?,
+    })
 }
 
 impl KeyTable for PostgresStore {

@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use callvault_audit::{AuditRecord, Frontier, Hash};
 use callvault_vault::{
     DataKeyRecord, DataKeyState, KeyTable, TenantKeyKind, TenantKeyRecord, VaultError,
 };
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, Transaction};
 
+use crate::audit::{self, AuditQuery, StoredEntry};
 use crate::migrations::SQLITE;
 use crate::model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
 use crate::{Store, StoreError};
@@ -178,6 +180,20 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     })
 }
 
+/// A token row from its eight columns, in table order.
+fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok(TokenRow {
+        tenant: r.get(0)?,
+        conversation: r.get(1)?,
+        token_id: r.get(2)?,
+        entity: r.get(3)?,
+        label: r.get(4)?,
+        blind_index: blind_index(r.get(5)?),
+        sealed: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+        turn_seq: r.get::<_, i64>(7)? as u64,
+    })
+}
+
 fn blind_index(bytes: Option<Vec<u8>>) -> [u8; 32] {
     let mut out = [0u8; 32];
     if let Some(b) = bytes.filter(|b| b.len() == 32) {
@@ -243,11 +259,22 @@ fn require_wrapping(
 const DATA_KEY_COLUMNS: &str = "tenant, customer, version, wrapped_by, state, wrapped";
 
 impl Store for SqliteStore {
-    fn create_tenant(&self, tenant: &str, name: &str) -> Result<bool, StoreError> {
-        let n = self.write()?.execute(
+    fn create_tenant(
+        &self,
+        tenant: &str,
+        name: &str,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?1, ?2, unixepoch('subsec') * 1000)",
             params![tenant, name],
         )?;
+        if n == 1 {
+            append_audit(&tx, [audit])?;
+            tx.commit()?;
+        }
         Ok(n == 1)
     }
 
@@ -255,6 +282,7 @@ impl Store for SqliteStore {
         &self,
         principal: &Principal,
         token_hash: &[u8; 32],
+        audit: &AuditRecord,
     ) -> Result<(), StoreError> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
@@ -266,6 +294,7 @@ impl Store for SqliteStore {
             "INSERT INTO service_tokens (token_hash, tenant, principal, created_at, expires_at) VALUES (?1, ?2, ?3, unixepoch('subsec') * 1000, ?4)",
             params![&token_hash[..], principal.tenant, principal.id, principal.expires_at],
         )?;
+        append_audit(&tx, [audit])?;
         tx.commit()?;
         Ok(())
     }
@@ -289,17 +318,11 @@ impl Store for SqliteStore {
                     name: r.get(2)?,
                     role: r.get(3)?,
                     expires_at: r.get(4)?,
+                    session: crate::token_public_id(token_hash),
+                    source: None,
                 })
             })
             .optional()?)
-    }
-
-    fn revoke_token(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<bool, StoreError> {
-        let n = self.write()?.execute(
-            "UPDATE service_tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
-            params![&token_hash[..], now_ms],
-        )?;
-        Ok(n == 1)
     }
 
     fn revoke_principal_tokens(
@@ -307,20 +330,17 @@ impl Store for SqliteStore {
         tenant: &str,
         principal: &str,
         now_ms: i64,
+        audit: &AuditRecord,
     ) -> Result<u64, StoreError> {
-        let n = self.write()?.execute(
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE service_tokens SET revoked_at = ?3 WHERE tenant = ?1 AND principal = ?2 AND revoked_at IS NULL",
             params![tenant, principal, now_ms],
         )?;
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
         Ok(n as u64)
-    }
-
-    fn create_conversation(&self, row: &ConversationRow) -> Result<bool, StoreError> {
-        let n = self.write()?.execute(
-            "INSERT OR IGNORE INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES (?1, ?2, ?3, ?4, 0)",
-            params![row.tenant, row.id, row.customer_ref, row.created_at],
-        )?;
-        Ok(n == 1)
     }
 
     fn conversation(&self, tenant: &str, id: &str) -> Result<Option<ConversationRow>, StoreError> {
@@ -375,31 +395,57 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn tokens_by_id(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> Result<Vec<(TokenRow, String)>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.tenant, t.conversation, t.token_id, t.entity, t.label, t.blind_index, t.sealed, t.turn_seq, c.customer_ref
+             FROM tokens t JOIN conversations c ON c.tenant = t.tenant AND c.id = t.conversation
+             WHERE t.tenant = ?1 AND t.token_id = ?2",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = stmt
+                .query_row(params![tenant, id], |r| Ok((token_row(r)?, r.get(8)?)))
+                .optional()?;
+            out.extend(row);
+        }
+        Ok(out)
+    }
+
     fn tokens(&self, tenant: &str, conversation: &str) -> Result<Vec<TokenRow>, StoreError> {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(
             "SELECT tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq
              FROM tokens WHERE tenant = ?1 AND conversation = ?2 ORDER BY turn_seq, label",
         )?;
-        let rows = stmt.query_map(params![tenant, conversation], |r| {
-            Ok(TokenRow {
-                tenant: r.get(0)?,
-                conversation: r.get(1)?,
-                token_id: r.get(2)?,
-                entity: r.get(3)?,
-                label: r.get(4)?,
-                blind_index: blind_index(r.get(5)?),
-                sealed: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
-                turn_seq: r.get::<_, i64>(7)? as u64,
-            })
-        })?;
+        let rows = stmt.query_map(params![tenant, conversation], token_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn append_turns(&self, batch: &[TurnWrite]) -> Result<(), StoreError> {
+    fn commit(
+        &self,
+        conversations: &[ConversationRow],
+        batch: &[TurnWrite],
+        audit: &[AuditRecord],
+    ) -> Result<u64, StoreError> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
         {
+            let mut conversation = tx.prepare_cached(
+                "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES (?1, ?2, ?3, ?4, 0)",
+            )?;
+            for row in conversations {
+                conversation.execute(params![
+                    row.tenant,
+                    row.id,
+                    row.customer_ref,
+                    row.created_at
+                ])?;
+            }
             let mut turn = tx.prepare_cached(
                 "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -450,6 +496,7 @@ impl Store for SqliteStore {
                 count.execute(params![tenant, conversation, next])?;
             }
         }
+        let first_seq = append_audit(&tx, audit)?;
         tx.commit()?;
         // The writer is the one place where a checkpoint is sure to finish (no other writer
         // exists): past the bound, copy the WAL back and truncate it.
@@ -466,7 +513,7 @@ impl Store for SqliteStore {
                 Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
             }
         }
-        Ok(())
+        Ok(first_seq)
     }
 
     fn search(
@@ -486,15 +533,23 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn set_retention(&self, tenant: &str, days: Option<u32>) -> Result<(), StoreError> {
-        let conn = self.write()?;
+    fn set_retention(
+        &self,
+        tenant: &str,
+        days: Option<u32>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
         match days {
-            Some(days) => conn.execute(
+            Some(days) => tx.execute(
                 "INSERT INTO retention (tenant, days) VALUES (?1, ?2) ON CONFLICT (tenant) DO UPDATE SET days = ?2",
                 params![tenant, days],
             )?,
-            None => conn.execute("DELETE FROM retention WHERE tenant = ?1", params![tenant])?,
+            None => tx.execute("DELETE FROM retention WHERE tenant = ?1", params![tenant])?,
         };
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -510,11 +565,18 @@ impl Store for SqliteStore {
         tenant: &str,
         conversation: &str,
         hold: bool,
+        audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
-        let n = self.write()?.execute(
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE conversations SET legal_hold = ?3 WHERE tenant = ?1 AND id = ?2",
             params![tenant, conversation, hold],
         )?;
+        if n == 1 {
+            append_audit(&tx, [audit])?;
+            tx.commit()?;
+        }
         Ok(n == 1)
     }
 
@@ -523,6 +585,7 @@ impl Store for SqliteStore {
         tenant: &str,
         before_ms: i64,
         limit: usize,
+        audit: &AuditRecord,
     ) -> Result<ErasureCounts, StoreError> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
@@ -544,10 +607,20 @@ impl Store for SqliteStore {
             "DELETE FROM turns WHERE tenant = ?1 AND conversation IN (SELECT id FROM purging)",
             params![tenant],
         )?;
+        let purged = ids(&tx, "SELECT id FROM purging ORDER BY id", params![])?;
         tx.execute(
             "DELETE FROM conversations WHERE tenant = ?1 AND id IN (SELECT id FROM purging)",
             params![tenant],
         )?;
+        if conversations == 0 {
+            return Ok(ErasureCounts::default());
+        }
+        let mut record = audit.clone();
+        record.resources.conversations.extend(purged);
+        record.detail = Some(format!(
+            "conversations={conversations} turns={turns} tokens={tokens}"
+        ));
+        append_audit(&tx, [&record])?;
         tx.commit()?;
         Ok(ErasureCounts {
             conversations: conversations as u64,
@@ -560,9 +633,15 @@ impl Store for SqliteStore {
         &self,
         tenant: &str,
         customer_ref: &str,
+        audit: &AuditRecord,
     ) -> Result<ErasureCounts, StoreError> {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
+        let affected = ids(
+            &tx,
+            "SELECT id FROM conversations WHERE tenant = ?1 AND customer_ref = ?2 ORDER BY id",
+            params![tenant, customer_ref],
+        )?;
         let conversations: i64 = tx.query_row(
             "SELECT COUNT(*) FROM conversations WHERE tenant = ?1 AND customer_ref = ?2",
             params![tenant, customer_ref],
@@ -579,6 +658,12 @@ impl Store for SqliteStore {
              (SELECT id FROM conversations WHERE tenant = ?1 AND customer_ref = ?2)",
             params![tenant, customer_ref],
         )?;
+        let mut record = audit.clone();
+        record.resources.conversations.extend(affected);
+        record.detail = Some(format!(
+            "conversations={conversations} turns={turns} tokens_unlinked={tokens}"
+        ));
+        append_audit(&tx, [&record])?;
         tx.commit()?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(ErasureCounts {
@@ -587,6 +672,175 @@ impl Store for SqliteStore {
             tokens: tokens as u64,
         })
     }
+
+    fn audit_head(&self) -> Result<Frontier, StoreError> {
+        let (size, frontier): (i64, Vec<u8>) = self.read()?.query_row(
+            "SELECT size, frontier FROM audit_head WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        audit::frontier(size, &frontier)
+    }
+
+    fn audit_node(&self, level: u32, index: u64) -> Result<Option<Hash>, StoreError> {
+        let conn = self.read()?;
+        let hash: Option<Vec<u8>> = if level == 0 {
+            conn.prepare_cached("SELECT leaf_hash FROM audit_entries WHERE seq = ?1")?
+                .query_row(params![index as i64], |r| r.get(0))
+                .optional()?
+        } else {
+            conn.prepare_cached("SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2")?
+                .query_row(params![level, index as i64], |r| r.get(0))
+                .optional()?
+        };
+        hash.map(|h| audit::hash_from(&h)).transpose()
+    }
+
+    fn audit_entries(&self, from_seq: u64, limit: usize) -> Result<Vec<StoredEntry>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, entry, leaf_hash FROM audit_entries WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![from_seq as i64, limit as i64], stored_entry)?;
+        rows.map(|r| r.map_err(StoreError::from).and_then(|r| r))
+            .collect()
+    }
+
+    fn audit_query(&self, q: &AuditQuery) -> Result<Vec<StoredEntry>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, entry, leaf_hash FROM audit_entries
+             WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR principal = ?2)
+               AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR time_ms >= ?4)
+               AND (?5 IS NULL OR time_ms < ?5) AND seq > ?6
+             ORDER BY seq LIMIT ?7",
+        )?;
+        let after = q.after_seq.map_or(-1, |s| s as i64);
+        let rows = stmt.query_map(
+            params![
+                q.tenant,
+                q.principal,
+                q.action,
+                q.from_ms,
+                q.to_ms,
+                after,
+                q.limit as i64
+            ],
+            stored_entry,
+        )?;
+        rows.map(|r| r.map_err(StoreError::from).and_then(|r| r))
+            .collect()
+    }
+
+    fn save_checkpoint(&self, size: u64, note: &str, now_ms: i64) -> Result<(), StoreError> {
+        self.write()?.execute(
+            "INSERT OR IGNORE INTO audit_checkpoints (size, note, created_at) VALUES (?1, ?2, ?3)",
+            params![size as i64, note, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn checkpoints(&self, after_size: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT size, note FROM audit_checkpoints WHERE size > ?1 ORDER BY size LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after_size as i64, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {
+        Ok(self
+            .read()?
+            .query_row(
+                "SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .read()?
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StoreError> {
+        let n = self.write()?.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
+        Ok(n == 1)
+    }
+}
+
+/// Appends audit records inside a write transaction; returns the first one's sequence number.
+fn append_audit<'a>(
+    tx: &Transaction<'_>,
+    records: impl IntoIterator<Item = &'a AuditRecord>,
+) -> Result<u64, StoreError> {
+    let (size, frontier): (i64, Vec<u8>) = tx.query_row(
+        "SELECT size, frontier FROM audit_head WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let first = size as u64;
+    let prepared = audit::prepare(audit::frontier(size, &frontier)?, records)?;
+    if prepared.entries.is_empty() {
+        return Ok(first);
+    }
+    let mut entry = tx.prepare_cached(
+        "INSERT INTO audit_entries (seq, time_ms, tenant, principal, action, leaf_hash, entry)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for e in &prepared.entries {
+        entry.execute(params![
+            e.seq as i64,
+            e.record.time_ms,
+            e.record.tenant,
+            e.record.principal,
+            e.record.action.as_str(),
+            &e.leaf_hash[..],
+            e.leaf
+        ])?;
+    }
+    let mut node =
+        tx.prepare_cached("INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
+    for (level, idx, hash) in &prepared.nodes {
+        node.execute(params![level, *idx as i64, &hash[..]])?;
+    }
+    tx.execute(
+        "UPDATE audit_head SET size = ?1, frontier = ?2 WHERE id = 1",
+        params![prepared.size as i64, prepared.frontier],
+    )?;
+    Ok(first)
+}
+
+fn stored_entry(r: &Row<'_>) -> rusqlite::Result<Result<StoredEntry, StoreError>> {
+    let seq: i64 = r.get(0)?;
+    let leaf: Vec<u8> = r.get(1)?;
+    let hash: Vec<u8> = r.get(2)?;
+    Ok(audit::hash_from(&hash).map(|leaf_hash| StoredEntry {
+        seq: seq as u64,
+        leaf,
+        leaf_hash,
+    }))
+}
+
+fn ids(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = tx.prepare(sql)?;
+    let rows = stmt.query_map(params, |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 impl KeyTable for SqliteStore {

@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
+use callvault_audit::{Action, AuditEntry, AuditRecord};
 use callvault_store::{
-    ConversationRow, PostgresStore, Principal, SqliteStore, Store, TokenRow, TurnRow, TurnWrite,
+    AuditQuery, ConversationRow, PostgresStore, Principal, SqliteStore, Store, TokenRow, TurnRow,
+    TurnWrite,
 };
 use callvault_vault::seal::AeadKey;
 use callvault_vault::{
@@ -29,6 +31,39 @@ fn vault<S: Store + 'static>(store: &Arc<S>, root: &Arc<Root>) -> Vault {
     let table: Arc<dyn KeyTable> = store.clone();
     let root: Arc<dyn RootKeyStore> = root.clone();
     Vault::new(root, table, VaultConfig::default())
+}
+
+/// A grant for conversation `c1`, recorded in a throwaway log.
+fn grant() -> callvault_audit::AuditedGrant {
+    struct Log;
+    impl callvault_audit::DurableLog for Log {
+        fn append_durable(&self, _: AuditRecord) -> Result<u64, callvault_audit::AuditError> {
+            Ok(0)
+        }
+    }
+    let mut r = rec(Action::Reveal);
+    r.resources.conversations.push("c1".into());
+    callvault_audit::grant(&Log, r).unwrap()
+}
+
+fn rec(action: Action) -> AuditRecord {
+    AuditRecord::new("acme", "tester", action)
+}
+
+/// Appends turns with one audit record each (what the writer does).
+fn append<S: Store>(store: &S, turns: &[TurnWrite]) -> Result<u64, callvault_store::StoreError> {
+    let audit: Vec<AuditRecord> = turns.iter().map(|_| rec(Action::TurnIngest)).collect();
+    store.commit(&[], turns, &audit)
+}
+
+fn create<S: Store>(store: &S, row: &ConversationRow) {
+    store
+        .commit(
+            std::slice::from_ref(row),
+            &[],
+            &[rec(Action::ConversationCreate)],
+        )
+        .unwrap();
 }
 
 fn turn(conversation: &str, seq: u64) -> TurnRow {
@@ -122,7 +157,9 @@ fn retention_over_postgres() {
 
 fn retention_and_legal_hold<B: Backend>(backend: &B) {
     let store = backend.open();
-    store.create_tenant("acme", "Acme").unwrap();
+    store
+        .create_tenant("acme", "Acme", &rec(Action::TenantCreate))
+        .unwrap();
     for (id, created_at) in [("old", 100), ("held", 100), ("new", 10_000)] {
         let row = ConversationRow {
             tenant: "acme".into(),
@@ -131,26 +168,38 @@ fn retention_and_legal_hold<B: Backend>(backend: &B) {
             created_at,
             n_turns: 0,
         };
-        store.create_conversation(&row).unwrap();
-        store
-            .append_turns(&[TurnWrite {
+        create(&store, &row);
+        append(
+            &store,
+            &[TurnWrite {
                 turn: TurnRow {
                     created_at,
                     ..turn(id, 0)
                 },
                 new_tokens: vec![],
-            }])
-            .unwrap();
+            }],
+        )
+        .unwrap();
     }
-    store.set_retention("acme", Some(30)).unwrap();
-    store.set_retention("acme", Some(7)).unwrap();
+    store
+        .set_retention("acme", Some(30), &rec(Action::RetentionSet))
+        .unwrap();
+    store
+        .set_retention("acme", Some(7), &rec(Action::RetentionSet))
+        .unwrap();
     assert_eq!(
         store.retention_policies().unwrap(),
         vec![("acme".to_owned(), 7)]
     );
-    assert!(store.set_legal_hold("acme", "held", true).unwrap());
-    assert!(!store.set_legal_hold("acme", "missing", true).unwrap());
-    let purged = store.purge("acme", 5_000, 100).unwrap();
+    assert!(store
+        .set_legal_hold("acme", "held", true, &rec(Action::LegalHoldSet))
+        .unwrap());
+    assert!(!store
+        .set_legal_hold("acme", "missing", true, &rec(Action::LegalHoldSet))
+        .unwrap());
+    let purged = store
+        .purge("acme", 5_000, 100, &rec(Action::RetentionPurge))
+        .unwrap();
     assert_eq!((purged.conversations, purged.turns), (1, 1));
     assert!(store.conversation("acme", "old").unwrap().is_none());
     assert!(store.turns("acme", "old").unwrap().is_empty());
@@ -162,9 +211,19 @@ fn retention_and_legal_hold<B: Backend>(backend: &B) {
         store.conversation("acme", "new").unwrap().is_some(),
         "too young to purge"
     );
-    store.set_legal_hold("acme", "held", false).unwrap();
-    assert_eq!(store.purge("acme", 5_000, 100).unwrap().conversations, 1);
-    store.set_retention("acme", None).unwrap();
+    store
+        .set_legal_hold("acme", "held", false, &rec(Action::LegalHoldSet))
+        .unwrap();
+    assert_eq!(
+        store
+            .purge("acme", 5_000, 100, &rec(Action::RetentionPurge))
+            .unwrap()
+            .conversations,
+        1
+    );
+    store
+        .set_retention("acme", None, &rec(Action::RetentionSet))
+        .unwrap();
     assert!(store.retention_policies().unwrap().is_empty());
 }
 
@@ -192,7 +251,10 @@ fn vault_runs_on_the_key_table_across_reopens<B: Backend>(backend: &B) {
     // Reopened: migrations are idempotent, rotation resumes, retirement is enforced by SQL.
     let store = Arc::new(backend.open());
     let v = vault(&store, &root);
-    assert_eq!(v.open(&at("alice"), &sealed_a).unwrap(), b"alice's secret");
+    assert_eq!(
+        v.open(&grant(), &at("alice"), &sealed_a).unwrap(),
+        b"alice's secret"
+    );
     assert!(
         !store.retire_wrapping_key("acme", 1).unwrap(),
         "v1 still wraps a key"
@@ -201,10 +263,13 @@ fn vault_runs_on_the_key_table_across_reopens<B: Backend>(backend: &B) {
     assert_eq!(v.retire_unused("acme").unwrap(), vec![1]);
     v.shred("acme", "alice").unwrap();
     assert!(matches!(
-        v.open(&at("alice"), &sealed_a),
+        v.open(&grant(), &at("alice"), &sealed_a),
         Err(VaultError::Erased)
     ));
-    assert_eq!(v.open(&at("bob"), &sealed_b).unwrap(), b"bob's secret");
+    assert_eq!(
+        v.open(&grant(), &at("bob"), &sealed_b).unwrap(),
+        b"bob's secret"
+    );
     // A stale writer cannot insert under a retired version.
     let stale = callvault_vault::DataKeyRecord {
         tenant: "acme".into(),
@@ -222,16 +287,24 @@ fn vault_runs_on_the_key_table_across_reopens<B: Backend>(backend: &B) {
 
 fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
     let store = backend.open();
-    assert!(store.create_tenant("acme", "Acme").unwrap());
-    assert!(!store.create_tenant("acme", "Acme").unwrap());
+    assert!(store
+        .create_tenant("acme", "Acme", &rec(Action::TenantCreate))
+        .unwrap());
+    assert!(!store
+        .create_tenant("acme", "Acme", &rec(Action::TenantCreate))
+        .unwrap());
     let principal = Principal {
         tenant: "acme".into(),
         id: "ingest-1".into(),
         name: "pipeline".into(),
         role: "ingest".into(),
         expires_at: None,
+        session: callvault_store::token_public_id(&[7; 32]),
+        source: None,
     };
-    store.create_service_token(&principal, &[7; 32]).unwrap();
+    store
+        .create_service_token(&principal, &[7; 32], &rec(Action::TokenCreate))
+        .unwrap();
     assert_eq!(
         store.principal_by_token(&[7; 32], 0).unwrap(),
         Some(principal)
@@ -246,7 +319,7 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
             created_at: 1,
             n_turns: 0,
         };
-        assert!(store.create_conversation(&row).unwrap());
+        create(&store, &row);
     }
     let token = |conversation: &str, id: &str, index: u8| TokenRow {
         tenant: "acme".into(),
@@ -258,8 +331,9 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
         sealed: vec![9; 40],
         turn_seq: 0,
     };
-    store
-        .append_turns(&[
+    append(
+        &store,
+        &[
             TurnWrite {
                 turn: turn("c1", 0),
                 new_tokens: vec![token("c1", "tok_a", 1)],
@@ -272,8 +346,9 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
                 turn: turn("c1", 1),
                 new_tokens: vec![],
             },
-        ])
-        .unwrap();
+        ],
+    )
+    .unwrap();
     assert_eq!(
         store.conversation("acme", "c1").unwrap().unwrap().n_turns,
         2
@@ -282,21 +357,40 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
     assert_eq!(store.search("acme", &[1; 32], 10).unwrap().len(), 2);
     assert_eq!(store.search("other", &[1; 32], 10).unwrap().len(), 0);
 
-    // A batch with one bad row leaves nothing behind.
-    let dup = store.append_turns(&[
-        TurnWrite {
-            turn: turn("c2", 1),
-            new_tokens: vec![],
-        },
-        TurnWrite {
-            turn: turn("c1", 0),
-            new_tokens: vec![],
-        },
-    ]);
+    // A batch with one bad row leaves nothing behind, not even its audit entries.
+    let size = store.audit_head().unwrap().size();
+    let dup = append(
+        &store,
+        &[
+            TurnWrite {
+                turn: turn("c2", 1),
+                new_tokens: vec![],
+            },
+            TurnWrite {
+                turn: turn("c1", 0),
+                new_tokens: vec![],
+            },
+        ],
+    );
     assert!(dup.is_err());
     assert_eq!(store.turns("acme", "c2").unwrap().len(), 1);
+    assert_eq!(store.audit_head().unwrap().size(), size);
 
-    let erased = store.erase_customer("acme", "cust-1").unwrap();
+    let found = store
+        .tokens_by_id("acme", &["tok_b".into(), "tok_a".into(), "nope".into()])
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    assert!(found
+        .iter()
+        .any(|(t, c)| t.token_id == "tok_a" && c == "cust-1"));
+    assert!(store
+        .tokens_by_id("other", &["tok_a".into()])
+        .unwrap()
+        .is_empty());
+
+    let erased = store
+        .erase_customer("acme", "cust-1", &rec(Action::CustomerErase))
+        .unwrap();
     assert_eq!(
         (erased.conversations, erased.turns, erased.tokens),
         (1, 2, 1)
@@ -308,4 +402,123 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
         store.list_conversations("acme", Some("c1"), 10).unwrap()[0].id,
         "c2"
     );
+}
+
+#[test]
+fn audit_log_over_sqlite() {
+    audit_log(&sqlite());
+}
+
+#[test]
+fn audit_log_over_postgres() {
+    audit_log(&postgres());
+}
+
+/// Entries are appended in order with the data they describe; the stored nodes give proofs that
+/// verify against the head's root, across reopens; queries filter; checkpoints and meta persist.
+fn audit_log<B: Backend>(backend: &B) {
+    use callvault_audit::{
+        consistency_proof, inclusion_proof, root, verify_consistency, verify_inclusion, AuditError,
+        Hash, NodeSource,
+    };
+    struct Nodes<'a, S: Store>(&'a S);
+    impl<S: Store> NodeSource for Nodes<'_, S> {
+        fn perfect_node(&self, level: u32, index: u64) -> Result<Hash, AuditError> {
+            self.0
+                .audit_node(level, index)
+                .map_err(|e| AuditError::Source(e.to_string()))?
+                .ok_or_else(|| AuditError::Source("missing".into()))
+        }
+    }
+    {
+        let store = backend.open();
+        assert_eq!(store.audit_head().unwrap().size(), 0);
+        assert_eq!(store.commit(&[], &[], &[]).unwrap(), 0);
+        store
+            .create_tenant("acme", "Acme", &rec(Action::TenantCreate))
+            .unwrap();
+        let mut first = Vec::new();
+        for batch in 0..7u64 {
+            let records: Vec<AuditRecord> = (0..=batch)
+                .map(|i| {
+                    let mut r = rec(if i % 2 == 0 {
+                        Action::ConversationRead
+                    } else {
+                        Action::Search
+                    });
+                    r.principal = format!("p{}", i % 3);
+                    r.time_ms = 1000 + batch as i64;
+                    r
+                })
+                .collect();
+            first.push(store.commit(&[], &[], &records).unwrap());
+        }
+        assert_eq!(first, vec![1, 2, 4, 7, 11, 16, 22]);
+        assert!(store.put_meta_if_absent("k", b"v1").unwrap());
+        assert!(!store.put_meta_if_absent("k", b"v2").unwrap());
+        store.save_checkpoint(29, "note", 5).unwrap();
+    }
+    let store = backend.open();
+    let head = store.audit_head().unwrap();
+    assert_eq!(head.size(), 29);
+    let nodes = Nodes(&store);
+    assert_eq!(root(&nodes, 29).unwrap(), head.root());
+    let entries = store.audit_entries(0, 100).unwrap();
+    assert_eq!(entries.len(), 29);
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.seq, i as u64);
+        assert_eq!(AuditEntry::from_leaf(&e.leaf).unwrap().seq, i as u64);
+        assert_eq!(e.leaf_hash, callvault_audit::leaf_hash(&e.leaf));
+        for size in [i as u64 + 1, 17.max(i as u64 + 1), 29] {
+            let proof = inclusion_proof(&nodes, i as u64, size).unwrap();
+            verify_inclusion(
+                i as u64,
+                size,
+                &e.leaf_hash,
+                &proof,
+                &root(&nodes, size).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+    for old in 1..29 {
+        let proof = consistency_proof(&nodes, old, 29).unwrap();
+        verify_consistency(old, 29, &proof, &root(&nodes, old).unwrap(), &head.root()).unwrap();
+    }
+    let q = |principal: Option<&str>, action: Option<&str>, from: Option<i64>| AuditQuery {
+        tenant: Some("acme".into()),
+        principal: principal.map(Into::into),
+        action: action.map(Into::into),
+        from_ms: from,
+        limit: 100,
+        ..AuditQuery::default()
+    };
+    assert_eq!(store.audit_query(&q(None, None, None)).unwrap().len(), 29);
+    assert_eq!(
+        store
+            .audit_query(&q(None, Some("search"), None))
+            .unwrap()
+            .len(),
+        12
+    );
+    assert_eq!(
+        store.audit_query(&q(Some("p0"), None, None)).unwrap().len(),
+        12
+    );
+    assert_eq!(
+        store.audit_query(&q(None, None, Some(1006))).unwrap().len(),
+        8
+    );
+    let other = AuditQuery {
+        tenant: Some("other".into()),
+        limit: 100,
+        ..AuditQuery::default()
+    };
+    assert!(store.audit_query(&other).unwrap().is_empty());
+    assert_eq!(store.meta("k").unwrap().as_deref(), Some(&b"v1"[..]));
+    assert_eq!(
+        store.latest_checkpoint().unwrap(),
+        Some((29, "note".to_owned()))
+    );
+    assert_eq!(store.checkpoints(0, 10).unwrap().len(), 1);
 }

@@ -17,6 +17,10 @@ pub enum VaultError {
     #[error("sealed value could not be opened")]
     Open,
 
+    /// The audit grant presented does not cover the value asked for.
+    #[error("no audit grant covers this value")]
+    NotGranted,
+
     /// The customer's data key was destroyed (crypto-shredding); their values are gone for good.
     #[error("the customer's data has been erased")]
     Erased,

@@ -16,6 +16,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::hkdf;
+use callvault_audit::AuditedGrant;
 use zeroize::Zeroizing;
 
 use crate::cache::KeyCache;
@@ -108,9 +109,15 @@ impl DataKey {
         self.key.seal(self.version, &context_aad(ctx)?, plaintext)
     }
 
-    /// Opens a value sealed at `ctx`; every failure is [`VaultError::Open`].
-    pub fn open(&self, ctx: &SealContext<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
-        if !self.is(ctx.tenant, ctx.customer) {
+    /// Opens a value sealed at `ctx`, which `grant` must cover; every failure is
+    /// [`VaultError::Open`].
+    pub fn open(
+        &self,
+        grant: &AuditedGrant,
+        ctx: &SealContext<'_>,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        if !self.is(ctx.tenant, ctx.customer) || !grant.covers(ctx.tenant, ctx.conversation) {
             return Err(VaultError::Open);
         }
         let aad = context_aad(ctx).map_err(|_| VaultError::Open)?;
@@ -224,9 +231,19 @@ impl Vault {
             .seal(ctx, plaintext)
     }
 
-    /// Opens a sealed value. A destroyed key is [`VaultError::Erased`]; every other failure to
-    /// open (tampering, wrong context, unknown key version) is the uniform [`VaultError::Open`].
-    pub fn open(&self, ctx: &SealContext<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+    /// Opens a sealed value. The [`AuditedGrant`] proves that a durable audit entry records
+    /// this opening, and must cover `ctx`'s tenant and conversation ([`VaultError::NotGranted`]
+    /// otherwise). A destroyed key is [`VaultError::Erased`]; every other failure to open
+    /// (tampering, wrong context, unknown key version) is the uniform [`VaultError::Open`].
+    pub fn open(
+        &self,
+        grant: &AuditedGrant,
+        ctx: &SealContext<'_>,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        if !grant.covers(ctx.tenant, ctx.conversation) {
+            return Err(VaultError::NotGranted);
+        }
         let header = match SealedHeader::parse(sealed) {
             Ok(header) => header,
             Err(VaultError::UnknownFormat(format)) => {
@@ -241,7 +258,7 @@ impl Vault {
             Err(_) => return Err(VaultError::Open),
         };
         let key = self.data_key_version(ctx.tenant, ctx.customer, header.key_version)?;
-        key.open(ctx, sealed)
+        key.open(grant, ctx, sealed)
     }
 
     /// One specific data key version, for opening.
@@ -448,6 +465,17 @@ impl Vault {
         let key = self.data_key_version(tenant, customer, latest.version)?;
         key.ff1
             .digits_detokenize(entity.as_bytes(), token, keep_last_four)
+    }
+
+    /// Wraps a deployment secret (the audit log's signing key) under the root key, bound to
+    /// `aad`; it is stored in the key table's database, openable only with the root key.
+    pub fn wrap_with_root(&self, key: &KeyMaterial, aad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.root.wrap(key, aad)
+    }
+
+    /// Unwraps what [`Vault::wrap_with_root`] wrapped.
+    pub fn unwrap_with_root(&self, wrapped: &[u8], aad: &[u8]) -> Result<KeyMaterial, VaultError> {
+        self.root.unwrap(wrapped, aad)
     }
 
     /// Where the root key lives, for logs.

@@ -3,6 +3,7 @@
 //! state; the module is loaded once per process, so every scenario lives in this one binary.
 
 mod common;
+use common::OpenGranted;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -124,7 +125,10 @@ fn vault_over_the_token_survives_a_restart() {
     let root: Arc<dyn RootKeyStore> =
         Arc::new(Pkcs11KeyStore::open(&config(TOKEN, PIN, DEFAULT_KEY_LABEL)).unwrap());
     let restarted = Vault::new(root, as_table, VaultConfig::default());
-    assert_eq!(restarted.open(&at, &sealed).unwrap(), b"sort code 12-34-56");
+    assert_eq!(
+        restarted.open_granted(&at, &sealed).unwrap(),
+        b"sort code 12-34-56"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! plaintexts.
 
 mod common;
+use common::OpenGranted;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -74,10 +75,13 @@ fn no_key_passphrase_or_plaintext_in_errors_debug_or_logs() {
     // Every error the vault can produce from the outside.
     let mut tampered = sealed.clone();
     tampered[30] ^= 1;
-    err("tampered", vault.open(&at("alice"), &tampered).unwrap_err());
+    err(
+        "tampered",
+        vault.open_granted(&at("alice"), &tampered).unwrap_err(),
+    );
     err(
         "wrong context",
-        vault.open(&at("bob"), &sealed).unwrap_err(),
+        vault.open_granted(&at("bob"), &sealed).unwrap_err(),
     );
     let mut future = sealed.clone();
     future[0] = 9;
@@ -113,10 +117,13 @@ fn no_key_passphrase_or_plaintext_in_errors_debug_or_logs() {
             .unwrap_err(),
     );
     vault.shred("acme", "alice").unwrap();
-    err("erased", vault.open(&at("alice"), &sealed).unwrap_err());
+    err(
+        "erased",
+        vault.open_granted(&at("alice"), &sealed).unwrap_err(),
+    );
     err(
         "short",
-        vault.open(&at("bob"), &sealed_b[..10]).unwrap_err(),
+        vault.open_granted(&at("bob"), &sealed_b[..10]).unwrap_err(),
     );
 
     let dir = tempfile::tempdir().unwrap();

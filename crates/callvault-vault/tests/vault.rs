@@ -3,6 +3,7 @@
 //! and property tests of the sealing invariants.
 
 mod common;
+use common::OpenGranted;
 
 use std::sync::Arc;
 
@@ -34,7 +35,9 @@ fn tenants_and_customers_are_isolated() {
         .seal(&ctx("acme", "alice", 1), b"4111111111111111")
         .unwrap();
     assert_eq!(
-        vault.open(&ctx("acme", "alice", 1), &sealed).unwrap(),
+        vault
+            .open_granted(&ctx("acme", "alice", 1), &sealed)
+            .unwrap(),
         b"4111111111111111"
     );
     // Same customer id in another tenant, another customer, another turn: all the uniform error.
@@ -45,7 +48,7 @@ fn tenants_and_customers_are_isolated() {
     ] {
         vault.seal(&SealContext { turn: 9, ..other }, b"x").unwrap();
         assert!(
-            matches!(vault.open(&other, &sealed), Err(VaultError::Open)),
+            matches!(vault.open_granted(&other, &sealed), Err(VaultError::Open)),
             "{other:?}"
         );
     }
@@ -93,7 +96,9 @@ fn rotation_rewraps_in_resumable_batches_and_retires_old_versions() {
     let vault = common::vault_with(&table);
     for (i, c) in customers.iter().enumerate() {
         assert_eq!(
-            vault.open(&ctx("acme", c, i as u64), &sealed[i]).unwrap(),
+            vault
+                .open_granted(&ctx("acme", c, i as u64), &sealed[i])
+                .unwrap(),
             c.as_bytes()
         );
     }
@@ -109,7 +114,8 @@ fn rotation_rewraps_in_resumable_batches_and_retires_old_versions() {
     let cold = common::vault_with(&table);
     for (i, c) in customers.iter().enumerate() {
         assert_eq!(
-            cold.open(&ctx("acme", c, i as u64), &sealed[i]).unwrap(),
+            cold.open_granted(&ctx("acme", c, i as u64), &sealed[i])
+                .unwrap(),
             c.as_bytes()
         );
     }
@@ -139,17 +145,19 @@ fn shredding_makes_every_copy_unreadable_and_survives_restarts() {
     assert_eq!(vault.shred("acme", "alice").unwrap(), vec![1]);
     for (t, value) in backup.iter().enumerate() {
         assert!(matches!(
-            vault.open(&ctx("acme", "alice", t as u64), value),
+            vault.open_granted(&ctx("acme", "alice", t as u64), value),
             Err(VaultError::Erased)
         ));
     }
     let restarted = common::vault_with(&table);
     assert!(matches!(
-        restarted.open(&ctx("acme", "alice", 0), &backup[0]),
+        restarted.open_granted(&ctx("acme", "alice", 0), &backup[0]),
         Err(VaultError::Erased)
     ));
     assert_eq!(
-        restarted.open(&ctx("acme", "bob", 0), &bob).unwrap(),
+        restarted
+            .open_granted(&ctx("acme", "bob", 0), &bob)
+            .unwrap(),
         b"bob's card"
     );
     // The key table keeps a tombstone with no key bytes.
@@ -160,11 +168,13 @@ fn shredding_makes_every_copy_unreadable_and_survives_restarts() {
     // New data for the same customer gets a new key version; the old values stay erased.
     let fresh = restarted.seal(&ctx("acme", "alice", 10), b"new").unwrap();
     assert_eq!(
-        restarted.open(&ctx("acme", "alice", 10), &fresh).unwrap(),
+        restarted
+            .open_granted(&ctx("acme", "alice", 10), &fresh)
+            .unwrap(),
         b"new"
     );
     assert!(matches!(
-        restarted.open(&ctx("acme", "alice", 0), &backup[0]),
+        restarted.open_granted(&ctx("acme", "alice", 0), &backup[0]),
         Err(VaultError::Erased)
     ));
 }
@@ -351,7 +361,7 @@ fn shredding_while_other_threads_seal_and_open_never_resurrects_the_key() {
             let (vault, stop, before) = (Arc::clone(&vault), Arc::clone(&stop), before.clone());
             std::thread::spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let _ = vault.open(&ctx("acme", "alice", 0), &before);
+                    let _ = vault.open_granted(&ctx("acme", "alice", 0), &before);
                     let _ = vault.seal(&ctx("acme", "alice", 100 + i), b"during");
                 }
             })
@@ -367,17 +377,17 @@ fn shredding_while_other_threads_seal_and_open_never_resurrects_the_key() {
     // After the shred returned, the old value never opens again, here or in a new process, and
     // anything sealed from now on is under a live key.
     assert!(matches!(
-        vault.open(&ctx("acme", "alice", 0), &before),
+        vault.open_granted(&ctx("acme", "alice", 0), &before),
         Err(VaultError::Erased)
     ));
     assert!(matches!(
-        common::vault_with(&table).open(&ctx("acme", "alice", 0), &before),
+        common::vault_with(&table).open_granted(&ctx("acme", "alice", 0), &before),
         Err(VaultError::Erased)
     ));
     let after = vault.seal(&ctx("acme", "alice", 1), b"after").unwrap();
     assert_eq!(
         common::vault_with(&table)
-            .open(&ctx("acme", "alice", 1), &after)
+            .open_granted(&ctx("acme", "alice", 1), &after)
             .unwrap(),
         b"after"
     );
@@ -400,13 +410,13 @@ proptest! {
         vault.create_tenant("other").unwrap();
         let at = SealContext { tenant: "acme", customer: &customer, conversation: "c", turn, field };
         let sealed = vault.seal(&at, &plaintext).unwrap();
-        prop_assert_eq!(vault.open(&at, &sealed).unwrap(), plaintext.clone());
+        prop_assert_eq!(vault.open_granted(&at, &sealed).unwrap(), plaintext.clone());
 
         // Any flipped bit fails.
         let mut tampered = sealed.clone();
         let i = flip.0 % tampered.len();
         tampered[i] ^= 1 << (flip.1 % 8);
-        prop_assert!(matches!(vault.open(&at, &tampered), Err(VaultError::Open)));
+        prop_assert!(matches!(vault.open_granted(&at, &tampered), Err(VaultError::Open)));
 
         // Swapped associated data fails, uniformly.
         let swaps = [
@@ -416,20 +426,20 @@ proptest! {
             SealContext { field: "turn.audio", ..at },
         ];
         for other in swaps {
-            prop_assert!(matches!(vault.open(&other, &sealed), Err(VaultError::Open)));
+            prop_assert!(matches!(vault.open_granted(&other, &sealed), Err(VaultError::Open)));
         }
 
         // A wrong key version fails (after a second key version exists for this customer).
         let mut relabelled = sealed.clone();
         relabelled[1..5].copy_from_slice(&2u32.to_be_bytes());
-        prop_assert!(matches!(vault.open(&at, &relabelled), Err(VaultError::Open)));
+        prop_assert!(matches!(vault.open_granted(&at, &relabelled), Err(VaultError::Open)));
         vault.shred("acme", &customer).unwrap();
         let _ = vault.seal(&at, b"new key version 2").unwrap();
-        prop_assert!(matches!(vault.open(&at, &relabelled), Err(VaultError::Open)));
+        prop_assert!(matches!(vault.open_granted(&at, &relabelled), Err(VaultError::Open)));
 
         // A shredded customer's values never open again, in this process or a new one.
-        prop_assert!(matches!(vault.open(&at, &sealed), Err(VaultError::Erased)));
-        prop_assert!(matches!(common::vault_with(&table).open(&at, &sealed), Err(VaultError::Erased)));
+        prop_assert!(matches!(vault.open_granted(&at, &sealed), Err(VaultError::Erased)));
+        prop_assert!(matches!(common::vault_with(&table).open_granted(&at, &sealed), Err(VaultError::Erased)));
     }
 }
 
@@ -455,7 +465,7 @@ fn background_rewrap_runs_beside_live_traffic_and_retires() {
     // Live traffic while the job runs: every old value opens, new values seal.
     for (i, c) in customers.iter().enumerate() {
         assert_eq!(
-            vault.open(&ctx("acme", c, 0), &sealed[i]).unwrap(),
+            vault.open_granted(&ctx("acme", c, 0), &sealed[i]).unwrap(),
             c.as_bytes()
         );
         vault.seal(&ctx("acme", c, 1), b"new").unwrap();
@@ -472,7 +482,7 @@ fn background_rewrap_runs_beside_live_traffic_and_retires() {
     let cold = common::vault_with(&table);
     for (i, c) in customers.iter().enumerate() {
         assert_eq!(
-            cold.open(&ctx("acme", c, 0), &sealed[i]).unwrap(),
+            cold.open_granted(&ctx("acme", c, 0), &sealed[i]).unwrap(),
             c.as_bytes()
         );
     }

@@ -18,6 +18,22 @@ pub struct FileConfig {
     pub keys: KeysSection,
     #[serde(default)]
     pub server: ServerSection,
+    #[serde(default)]
+    pub audit: AuditSection,
+}
+
+/// Where signed audit checkpoints go, and how often they are made.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    /// The log's origin line and key name, used when the log is created.
+    pub origin: Option<String>,
+    /// An append-only file outside the data directory receiving every checkpoint.
+    pub export_file: Option<PathBuf>,
+    /// An `http://` URL receiving every checkpoint as a POST.
+    pub webhook: Option<String>,
+    pub checkpoint_entries: Option<u64>,
+    pub checkpoint_interval_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -70,6 +86,7 @@ pub struct Config {
     pub root_key: RootKey,
     pub listen: String,
     pub server: callvault_server::ServerConfig,
+    pub audit: callvault_core::AuditConfig,
 }
 
 pub const CONFIG_FILE: &str = "callvault.toml";
@@ -105,6 +122,12 @@ impl Config {
         }
         if let Some(listen) = env("CALLVAULT_LISTEN") {
             file.server.listen = Some(listen);
+        }
+        if let Some(path) = env("CALLVAULT_AUDIT_EXPORT_FILE") {
+            file.audit.export_file = Some(path.into());
+        }
+        if let Some(url) = env("CALLVAULT_AUDIT_WEBHOOK") {
+            file.audit.webhook = Some(url);
         }
         Config::from_file(data_dir, file)
     }
@@ -142,12 +165,42 @@ impl Config {
         if let Some(n) = file.server.rate_per_principal {
             server.rate_per_principal = n;
         }
+        let mut audit = callvault_core::AuditConfig::default();
+        if let Some(origin) = file.audit.origin {
+            audit.origin = origin;
+        }
+        if let Some(path) = file.audit.export_file {
+            // A copy inside the data directory would be lost or rolled back with it.
+            let inside = std::path::absolute(&path)
+                .ok()
+                .zip(std::path::absolute(data_dir).ok())
+                .is_some_and(|(p, d)| p.starts_with(d));
+            if inside {
+                bail!("audit.export_file must be outside the data directory");
+            }
+            audit.export_file = Some(path);
+        }
+        if let Some(url) = file.audit.webhook {
+            if !url.starts_with("http://") {
+                bail!(
+                    "audit.webhook must be an http:// URL (a local collector; TLS is not built in)"
+                );
+            }
+            audit.webhook = Some(url);
+        }
+        if let Some(n) = file.audit.checkpoint_entries {
+            audit.checkpoint_entries = n.max(1);
+        }
+        if let Some(secs) = file.audit.checkpoint_interval_secs {
+            audit.checkpoint_interval = std::time::Duration::from_secs(secs.max(1));
+        }
         Ok(Config {
             data_dir: data_dir.to_owned(),
             store,
             root_key,
             listen: file.server.listen.unwrap_or_else(|| DEFAULT_LISTEN.into()),
             server,
+            audit,
         })
     }
 }

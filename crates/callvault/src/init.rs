@@ -199,6 +199,13 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
     let vault = Vault::new(root, table, VaultConfig::default());
     let tokens = Core::provision_tenant(store.as_ref(), &vault, &args.tenant, &args.tenant)
         .map_err(|e| anyhow::anyhow!("creating tenant {:?}: {e}", args.tenant))?;
+    let audit_key = callvault_core::audit::ensure_signing_key(
+        store.as_ref(),
+        &vault,
+        &callvault_core::AuditConfig::default().origin,
+    )
+    .map_err(|e| anyhow::anyhow!("creating the audit signing key: {e}"))?;
+    let _ = std::fs::write(args.data_dir.join("audit.vkey"), format!("{audit_key}\n"));
 
     let file = FileConfig {
         store: StoreSection { url: Some(url) },
@@ -207,6 +214,7 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
             listen: Some(args.listen.clone()),
             ..ServerSection::default()
         },
+        audit: Default::default(),
     };
     let text = toml::to_string_pretty(&file).context("writing the configuration")?;
     // Owner-only: the file may name a PostgreSQL URL.
@@ -231,6 +239,7 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
             "tenant": args.tenant,
             "admin_token": tokens.admin_token.as_str(),
             "ingest_token": tokens.ingest_token.as_str(),
+            "audit_public_key": audit_key,
             "data_dir": args.data_dir,
             "config": config_path,
         })

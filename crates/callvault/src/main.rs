@@ -2,10 +2,11 @@
 //! writes files, and turns errors into messages and exit codes. No detection logic lives here.
 //!
 //! Exit codes: 0 success; 1 usage, I/O or configuration error; 2 some input lines were rejected
-//! (the others were processed).
+//! (the others were processed); 3 `audit verify` found the log broken.
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod bench;
 mod config;
 mod eval;
@@ -79,6 +80,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check or export the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure detection speed on a JSONL file (single thread, this build).
     Bench {
         input: PathBuf,
@@ -89,6 +93,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify a whole log offline with only its public key (and an exported checkpoint, to
+    /// detect a rollback). Exits 0 when the log holds, 3 naming the first bad entry when not.
+    Verify(audit::VerifyArgs),
+    /// Write every entry, one per line, exactly as hashed (for `verify --log`).
+    Export(audit::ExportArgs),
 }
 
 /// JSON logs on stderr; `RUST_LOG` filters (default `info`). Libraries only emit events.
@@ -126,6 +139,8 @@ fn main() -> ExitCode {
                 serve::run(config)
             })
         }
+        Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
+        Command::Audit(AuditCommand::Export(args)) => audit::export(&args),
         Command::Redact { input, jsonl } => redact::run(input.as_deref(), jsonl),
         Command::Eval {
             gold,

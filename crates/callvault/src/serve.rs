@@ -40,8 +40,13 @@ pub fn run(config: Config) -> Result<ExitCode> {
     // The last references to the store and the vault are dropped here, after the runtime: the
     // PostgreSQL client owns a runtime of its own, which must not be dropped inside ours.
     let (keep_store, keep_vault) = (Arc::clone(&store), Arc::clone(&vault));
+    // Opening the core checks the audit log (blocking store calls): before the runtime runs.
+    let core = Arc::new(
+        Core::new(store, vault, CoreConfig::default(), config.audit.clone())
+            .context("opening the audit log")?,
+    );
+    write_vkey(&config.data_dir, &core.audit().vkey());
     let served = runtime.block_on(async move {
-        let core = Arc::new(Core::new(store, vault, CoreConfig::default()));
         let state = AppState::new(core, &config.server);
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
@@ -67,6 +72,16 @@ pub fn run(config: Config) -> Result<ExitCode> {
     drop(keep_store);
     served?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Leaves the audit log's public key next to the data for convenience. Auditors should take
+/// the key from `callvault init`'s output or a copy kept elsewhere: one in the data directory
+/// is only as trustworthy as the directory.
+fn write_vkey(data_dir: &std::path::Path, vkey: &str) {
+    let path = data_dir.join("audit.vkey");
+    if let Err(e) = std::fs::write(&path, format!("{vkey}\n")) {
+        tracing::warn!(path = %path.display(), error = %e, "could not write the audit public key");
+    }
 }
 
 async fn shutdown_signal() {

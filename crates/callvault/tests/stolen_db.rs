@@ -274,7 +274,9 @@ fn stolen_database(postgres: Option<String>) {
                 turn: turn.seq,
                 field: "turn.text",
             };
-            opened.push_str(&String::from_utf8(vault.open(&at, &turn.sealed).unwrap()).unwrap());
+            opened.push_str(
+                &String::from_utf8(vault.open(&grant(&at), &at, &turn.sealed).unwrap()).unwrap(),
+            );
             opened.push('\n');
         }
     }
@@ -318,10 +320,28 @@ fn stolen_database(postgres: Option<String>) {
         field: "turn.text",
     };
     assert!(matches!(
-        thief.open(&at, &turn.sealed),
+        thief.open(&grant(&at), &at, &turn.sealed),
         Err(VaultError::RootKeyMismatch { .. })
     ));
     eprintln!(
         "without it: the key file refuses a wrong passphrase, and another root key unwraps nothing"
     );
+}
+
+/// A grant recorded in a throwaway log: this test holds the root key and reads the store
+/// directly, as the owner of a stolen copy would; the audit log is not what it tests.
+fn grant(at: &SealContext<'_>) -> callvault_audit::AuditedGrant {
+    struct Log;
+    impl callvault_audit::DurableLog for Log {
+        fn append_durable(
+            &self,
+            _: callvault_audit::AuditRecord,
+        ) -> Result<u64, callvault_audit::AuditError> {
+            Ok(0)
+        }
+    }
+    let mut r =
+        callvault_audit::AuditRecord::new(at.tenant, "test", callvault_audit::Action::Reveal);
+    r.resources.conversations.push(at.conversation.to_owned());
+    callvault_audit::grant(&Log, r).unwrap()
 }

@@ -40,7 +40,15 @@ pub fn fixture() -> Fixture {
     let acme = Core::provision_tenant(store.as_ref(), &vault, "acme", "Acme").unwrap();
     let globex = Core::provision_tenant(store.as_ref(), &vault, "globex", "Globex").unwrap();
     let dyn_store: Arc<dyn Store> = store.clone();
-    let core = Arc::new(Core::new(dyn_store, vault, CoreConfig::default()));
+    let core = Arc::new(
+        Core::new(
+            dyn_store,
+            vault,
+            CoreConfig::default(),
+            callvault_core::AuditConfig::default(),
+        )
+        .unwrap(),
+    );
     let config = ServerConfig {
         max_body_bytes: 32 * 1024,
         ..ServerConfig::default()

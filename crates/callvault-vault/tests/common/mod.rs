@@ -40,3 +40,47 @@ pub fn vault_with(table: &Arc<MemoryKeyTable>) -> Vault {
     let table: Arc<dyn callvault_vault::KeyTable> = table.clone();
     Vault::new(root, table, VaultConfig::default())
 }
+
+/// An in-memory audit log for tests: "durable" as long as the test runs.
+pub struct MemoryLog(std::sync::Mutex<u64>);
+
+impl callvault_audit::DurableLog for MemoryLog {
+    fn append_durable(
+        &self,
+        _record: callvault_audit::AuditRecord,
+    ) -> Result<u64, callvault_audit::AuditError> {
+        let mut n = self.0.lock().unwrap();
+        *n += 1;
+        Ok(*n - 1)
+    }
+}
+
+/// A grant covering the conversation of `at`, recorded in a throwaway log.
+pub fn grant(at: &callvault_vault::SealContext<'_>) -> callvault_audit::AuditedGrant {
+    let mut record =
+        callvault_audit::AuditRecord::new(at.tenant, "test", callvault_audit::Action::Reveal);
+    record
+        .resources
+        .conversations
+        .push(at.conversation.to_owned());
+    callvault_audit::grant(&MemoryLog(std::sync::Mutex::new(0)), record).unwrap()
+}
+
+/// Opening with a grant made on the spot, for tests about sealing rather than auditing.
+pub trait OpenGranted {
+    fn open_granted(
+        &self,
+        at: &callvault_vault::SealContext<'_>,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, VaultError>;
+}
+
+impl OpenGranted for Vault {
+    fn open_granted(
+        &self,
+        at: &callvault_vault::SealContext<'_>,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        self.open(&grant(at), at, sealed)
+    }
+}

@@ -15,6 +15,8 @@ pub struct Initialized {
     pub key_file: PathBuf,
     pub admin: String,
     pub ingest: String,
+    /// The audit log's public key (vkey), as `init` printed it.
+    pub audit_key: String,
 }
 
 pub fn bin() -> PathBuf {
@@ -58,6 +60,7 @@ pub fn init_with(dir: &Path, store_url: Option<&str>) -> Initialized {
         key_file,
         admin: json["admin_token"].as_str().unwrap().to_owned(),
         ingest: json["ingest_token"].as_str().unwrap().to_owned(),
+        audit_key: json["audit_public_key"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -69,9 +72,15 @@ pub struct Server {
 }
 
 pub fn serve(data: &Path) -> Server {
+    serve_with(data, &[])
+}
+
+/// `serve` with extra environment variables.
+pub fn serve_with(data: &Path, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(bin())
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
+        .envs(env.iter().copied())
         .env("CALLVAULT_PASSPHRASE", PASSPHRASE)
         .env("RUST_LOG", "debug")
         .stderr(Stdio::piped())
