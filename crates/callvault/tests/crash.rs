@@ -1,5 +1,6 @@
 //! Kill the server with SIGKILL in the middle of a load, restart it, and check that every turn
-//! it acknowledged (a 2xx) is there, in order, and that the conversations carry on.
+//! it acknowledged (a 2xx) is there, in order, that the conversations carry on, and that the
+//! audit log still verifies, with an entry for every acknowledged turn.
 
 mod common;
 
@@ -115,4 +116,39 @@ fn no_acknowledged_turn_is_lost_to_sigkill() {
         acknowledged.len()
     );
     restarted.stop();
+
+    let out = std::process::Command::new(common::bin())
+        .args([
+            "audit",
+            "verify",
+            "--public-key",
+            &setup.audit_key,
+            "--data-dir",
+        ])
+        .arg(&setup.data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["entries"].as_u64().unwrap() > acknowledged.len() as u64);
+    // Every acknowledged turn has its entry (same transaction): count them by turn number.
+    let export = std::process::Command::new(common::bin())
+        .args(["audit", "export", "--data-dir"])
+        .arg(&setup.data)
+        .output()
+        .unwrap();
+    let log = String::from_utf8(export.stdout).unwrap();
+    let ingests = log
+        .lines()
+        .filter(|l| l.contains("\"action\":\"turn.ingest\"") && l.contains("\"outcome\":\"ok\""))
+        .count();
+    assert!(
+        ingests >= acknowledged.len() + conversations.len(),
+        "{ingests} turn entries for {} acknowledged turns",
+        acknowledged.len()
+    );
 }
