@@ -75,6 +75,42 @@ pub enum Action {
     /// A model call went through the privacy proxy.
     #[serde(rename = "proxy.call")]
     ProxyCall,
+    /// A person was enrolled (password, TOTP, recovery codes).
+    #[serde(rename = "principal.person.enrol")]
+    PersonEnrol,
+    /// Principals were listed.
+    #[serde(rename = "principal.list")]
+    PrincipalList,
+    /// A principal was disabled (its tokens and sessions revoked).
+    #[serde(rename = "principal.disable")]
+    PrincipalDisable,
+    /// A service token was rotated (the old one kept for a grace period).
+    #[serde(rename = "principal.token.rotate")]
+    TokenRotate,
+    /// A person logged in (or failed to).
+    #[serde(rename = "login")]
+    Login,
+    /// A person logged out.
+    #[serde(rename = "logout")]
+    Logout,
+    /// An account was locked after repeated failures.
+    #[serde(rename = "login.lockout")]
+    Lockout,
+    /// A session was elevated to reveal more, for a limited time.
+    #[serde(rename = "break_glass")]
+    BreakGlass,
+    /// An alert was raised for security officers.
+    #[serde(rename = "alert.raise")]
+    AlertRaised,
+    /// Alerts were read.
+    #[serde(rename = "alert.read")]
+    AlertRead,
+    /// A second principal's approval was requested.
+    #[serde(rename = "approval.request")]
+    ApprovalRequest,
+    /// A request was approved by a second principal.
+    #[serde(rename = "approval.grant")]
+    ApprovalGrant,
 }
 
 impl Action {
@@ -101,6 +137,18 @@ impl Action {
             Action::KeyRotate => "key.rotate",
             Action::AuditRead => "audit.read",
             Action::ProxyCall => "proxy.call",
+            Action::PersonEnrol => "principal.person.enrol",
+            Action::PrincipalList => "principal.list",
+            Action::PrincipalDisable => "principal.disable",
+            Action::TokenRotate => "principal.token.rotate",
+            Action::Login => "login",
+            Action::Logout => "logout",
+            Action::Lockout => "login.lockout",
+            Action::BreakGlass => "break_glass",
+            Action::AlertRaised => "alert.raise",
+            Action::AlertRead => "alert.read",
+            Action::ApprovalRequest => "approval.request",
+            Action::ApprovalGrant => "approval.grant",
         }
     }
 
@@ -126,6 +174,18 @@ impl Action {
         Action::KeyRotate,
         Action::AuditRead,
         Action::ProxyCall,
+        Action::PersonEnrol,
+        Action::PrincipalList,
+        Action::PrincipalDisable,
+        Action::TokenRotate,
+        Action::Login,
+        Action::Logout,
+        Action::Lockout,
+        Action::BreakGlass,
+        Action::AlertRaised,
+        Action::AlertRead,
+        Action::ApprovalRequest,
+        Action::ApprovalGrant,
     ];
 
     /// The action with this stable name.

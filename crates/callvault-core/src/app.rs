@@ -17,8 +17,9 @@ use callvault_vault::Vault;
 use lru::LruCache;
 use serde::Serialize;
 
+use crate::access::{self, Permission};
 use crate::audit::{AuditConfig, AuditLog};
-use crate::auth::{new_token, require_role, token_hash};
+use crate::auth::{new_token, token_hash};
 use crate::ingest::{
     process_partial, process_turn, restore_tokens, ConversationState, FindingOut, PartialOut,
     Speaker, TurnInput, TurnOut,
@@ -27,7 +28,7 @@ use crate::writer::{AuditHealth, GroupCommit, WriteJob};
 use crate::CoreError;
 
 /// Limits and sizes.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct CoreConfig {
     /// Longest turn text accepted, in bytes.
     pub max_turn_bytes: usize,
@@ -46,6 +47,12 @@ pub struct CoreConfig {
     pub reveals_per_minute: u32,
     /// Tokens one reveal request may name.
     pub max_reveal_tokens: usize,
+    /// A reveal of more tokens than this needs a second principal's approval (dual control).
+    pub dual_control_threshold: usize,
+    /// How long an approval request stays open.
+    pub approval_window: Duration,
+    /// Logins and sessions.
+    pub login: crate::people::LoginConfig,
 }
 
 impl Default for CoreConfig {
@@ -59,6 +66,9 @@ impl Default for CoreConfig {
             auth_cache_ttl: Duration::from_secs(5),
             reveals_per_minute: 30,
             max_reveal_tokens: 50,
+            dual_control_threshold: 10,
+            approval_window: Duration::from_secs(30 * 60),
+            login: crate::people::LoginConfig::default(),
         }
     }
 }
@@ -109,9 +119,6 @@ pub struct Provisioned {
     pub ingest_token: zeroize::Zeroizing<String>,
 }
 
-/// Roles that read the audit log.
-const AUDIT_READERS: &[&str] = &["auditor", "admin", "security_officer"];
-
 type StateSlot = Arc<tokio::sync::Mutex<Option<ConversationState>>>;
 
 /// The application.
@@ -125,6 +132,7 @@ pub struct Core {
     writer: Arc<GroupCommit>,
     audit: Arc<AuditLog>,
     reveals: crate::reveal::RevealLimiter,
+    people: Arc<crate::people::People>,
 }
 
 impl Core {
@@ -155,6 +163,7 @@ impl Core {
             writer,
             audit,
             reveals: crate::reveal::RevealLimiter::new(config.reveals_per_minute),
+            people: Arc::new(crate::people::People::new(config.login.clone())?),
             store,
             vault,
             policy: Arc::new(Policy::default()),
@@ -176,6 +185,18 @@ impl Core {
 
     pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    pub(crate) fn people(&self) -> &crate::people::People {
+        &self.people
+    }
+
+    pub(crate) fn people_arc(&self) -> Arc<crate::people::People> {
+        Arc::clone(&self.people)
+    }
+
+    pub(crate) fn config(&self) -> &CoreConfig {
+        &self.config
     }
 
     pub(crate) fn reveal_limiter(&self) -> &crate::reveal::RevealLimiter {
@@ -200,21 +221,28 @@ impl Core {
         self.audit.append(record).await
     }
 
-    /// Checks the role; a refusal is itself an audit entry.
+    /// Checks a permission; a refusal is itself an audit entry.
     pub(crate) async fn authorize(
         &self,
         p: &Principal,
-        allowed: &[&str],
+        permission: Permission,
         action: Action,
     ) -> Result<(), CoreError> {
-        if let Err(e) = require_role(p, allowed) {
+        if let Err(e) = access::require(p, permission, now_ms()) {
             let mut r = self.record(p, action);
             r.outcome = Outcome::Denied;
-            r.detail = Some("role".into());
+            r.detail = Some(format!("lacks {}", permission.as_str()));
             self.append_audit(r).await?;
             return Err(e);
         }
         Ok(())
+    }
+
+    /// Drops cached principals (after a revocation or a disable), so the store is asked again.
+    pub(crate) fn forget_principals(&self) {
+        if let Ok(mut cache) = self.principals.lock() {
+            cache.clear();
+        }
     }
 
     /// Reads stop while the audit log is failing.
@@ -249,6 +277,10 @@ impl Core {
                 expires_at: None,
                 session: callvault_store::token_public_id(&hash),
                 source: None,
+                scopes: None,
+                elevated_until: None,
+                kind: callvault_store::PrincipalKind::Service,
+                credential: hash,
             };
             let mut record = AuditRecord::new(tenant, "operator", Action::TokenCreate);
             record.resources.principals.push(id.to_owned());
@@ -271,9 +303,33 @@ impl Core {
     ) -> Result<Principal, CoreError> {
         let hash = token_hash(bearer);
         let now = now_ms();
+        if bearer.starts_with(crate::people::SESSION_PREFIX) && bearer.len() <= 256 {
+            let store = Arc::clone(&self.store);
+            let found = blocking(move || store.session(&hash, now)).await??;
+            let mut why = "unknown, ended or expired session";
+            if let Some((mut p, row)) = found {
+                if row.source.is_none() || row.source == source {
+                    if now - row.last_seen_at > 30_000 {
+                        let store = Arc::clone(&self.store);
+                        blocking(move || store.touch_session(&hash, now)).await??;
+                    }
+                    p.source = source;
+                    p.credential = hash;
+                    return Ok(p);
+                }
+                why = "session used from another address";
+            }
+            let mut r = AuditRecord::new("", "anonymous", Action::AuthFailure);
+            r.source = source;
+            r.outcome = Outcome::Denied;
+            r.detail = Some(why.into());
+            self.append_audit(r).await?;
+            return Err(CoreError::Unauthenticated);
+        }
         if bearer.len() <= 256 {
             if let Some(mut p) = self.cached_principal(&hash, now)? {
                 p.source = source;
+                p.credential = hash;
                 return Ok(p);
             }
             let store = Arc::clone(&self.store);
@@ -283,6 +339,7 @@ impl Core {
                 cache.put(hash, (principal.clone(), Instant::now()));
                 let mut p = principal;
                 p.source = source;
+                p.credential = hash;
                 return Ok(p);
             }
         }
@@ -314,7 +371,7 @@ impl Core {
         p: &Principal,
         customer_ref: &str,
     ) -> Result<ConversationRow, CoreError> {
-        self.authorize(p, &["ingest", "admin"], Action::ConversationCreate)
+        self.authorize(p, Permission::Ingest, Action::ConversationCreate)
             .await?;
         check_ref(customer_ref, self.config.max_ref_bytes)?;
         let row = ConversationRow {
@@ -344,7 +401,7 @@ impl Core {
         conversation: &str,
         input: TurnInput,
     ) -> Result<TurnOut, CoreError> {
-        self.authorize(p, &["ingest", "admin"], Action::TurnIngest)
+        self.authorize(p, Permission::Ingest, Action::TurnIngest)
             .await?;
         if input.text.len() > self.config.max_turn_bytes {
             return Err(CoreError::invalid(
@@ -444,7 +501,7 @@ impl Core {
         speaker: Speaker,
         text: &str,
     ) -> Result<PartialOut, CoreError> {
-        require_role(p, &["ingest", "admin"])?;
+        access::require(p, Permission::Ingest, now_ms())?;
         if text.len() > self.config.max_turn_bytes {
             return Err(CoreError::invalid(
                 "turn_too_long",
@@ -481,7 +538,7 @@ impl Core {
     /// Recorded as `stream.open` (each final turn on the stream is a `turn.ingest` of its own;
     /// interim results are redacted in memory and stored nowhere).
     pub async fn conversation_exists(&self, p: &Principal, id: &str) -> Result<bool, CoreError> {
-        self.authorize(p, &["ingest", "admin"], Action::StreamOpen)
+        self.authorize(p, Permission::Ingest, Action::StreamOpen)
             .await?;
         let (store, tenant, conv) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
         let exists = blocking(move || store.conversation(&tenant, &conv))
@@ -502,7 +559,7 @@ impl Core {
         p: &Principal,
         id: &str,
     ) -> Result<ConversationView, CoreError> {
-        self.authorize(p, &["ingest", "admin"], Action::ConversationRead)
+        self.authorize(p, Permission::ReadRedacted, Action::ConversationRead)
             .await?;
         self.audit_healthy()?;
         let (store, tenant, conv) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
@@ -539,7 +596,7 @@ impl Core {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<ConversationRow>, CoreError> {
-        self.authorize(p, &["ingest", "admin"], Action::ConversationList)
+        self.authorize(p, Permission::ReadRedacted, Action::ConversationList)
             .await?;
         self.audit_healthy()?;
         let (store, tenant) = (Arc::clone(&self.store), p.tenant.clone());
@@ -559,7 +616,7 @@ impl Core {
         entity: &str,
         value: &str,
     ) -> Result<Vec<SearchHit>, CoreError> {
-        self.authorize(p, &["admin", "supervisor"], Action::Search)
+        self.authorize(p, Permission::Search, Action::Search)
             .await?;
         self.audit_healthy()?;
         let wanted = EntityType::parse(entity)
@@ -615,7 +672,8 @@ impl Core {
         p: &Principal,
         customer_ref: &str,
     ) -> Result<ErasureReceipt, CoreError> {
-        self.authorize(p, &["admin"], Action::CustomerErase).await?;
+        self.authorize(p, Permission::Erase, Action::CustomerErase)
+            .await?;
         check_ref(customer_ref, self.config.max_ref_bytes)?;
         // The keys live in their own table: their destruction is recorded first (an entry
         // saying the shred starts), so no key disappears unrecorded; the store's unlinking is
@@ -656,7 +714,8 @@ impl Core {
     /// Sets the tenant's retention period (admin): conversations older than `days` are purged
     /// by the purge job unless on legal hold. `None` keeps conversations until erased.
     pub async fn set_retention(&self, p: &Principal, days: Option<u32>) -> Result<(), CoreError> {
-        self.authorize(p, &["admin"], Action::RetentionSet).await?;
+        self.authorize(p, Permission::ManagePolicy, Action::RetentionSet)
+            .await?;
         if days.is_some_and(|d| d == 0 || d > 36_500) {
             return Err(CoreError::invalid(
                 "invalid_retention",
@@ -681,7 +740,8 @@ impl Core {
         conversation: &str,
         hold: bool,
     ) -> Result<(), CoreError> {
-        self.authorize(p, &["admin"], Action::LegalHoldSet).await?;
+        self.authorize(p, Permission::ManagePolicy, Action::LegalHoldSet)
+            .await?;
         let (store, tenant, id) = (
             Arc::clone(&self.store),
             p.tenant.clone(),
@@ -730,7 +790,8 @@ impl Core {
     /// Revokes every token of a principal of the caller's tenant (admin only). Takes effect here
     /// at once, and on other servers within the principal cache's time to live.
     pub async fn revoke_principal(&self, p: &Principal, principal: &str) -> Result<u64, CoreError> {
-        self.authorize(p, &["admin"], Action::TokensRevoke).await?;
+        self.authorize(p, Permission::ManagePrincipals, Action::TokensRevoke)
+            .await?;
         let (store, tenant, id) = (
             Arc::clone(&self.store),
             p.tenant.clone(),
@@ -750,59 +811,10 @@ impl Core {
         Ok(n)
     }
 
-    /// Issues a service token for a principal of the caller's tenant (admin only), shown once.
-    /// Roles: `ingest`, `agent`, `supervisor`, `auditor`, `security_officer`, `admin`.
-    pub async fn create_token(
-        &self,
-        p: &Principal,
-        principal: &str,
-        role: &str,
-        expires_at: Option<i64>,
-    ) -> Result<zeroize::Zeroizing<String>, CoreError> {
-        self.authorize(p, &["admin"], Action::TokenCreate).await?;
-        const ROLES: &[&str] = &[
-            "ingest",
-            "agent",
-            "supervisor",
-            "auditor",
-            "security_officer",
-            "admin",
-        ];
-        if !ROLES.contains(&role) {
-            return Err(CoreError::invalid("unknown_role", "unknown role"));
-        }
-        let well_formed = !principal.is_empty()
-            && principal.len() <= 64
-            && principal
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
-        if !well_formed {
-            return Err(CoreError::invalid(
-                "invalid_principal",
-                "principal ids are 1 to 64 letters, digits, '.', '_' or '-'",
-            ));
-        }
-        let (token, hash) = new_token()?;
-        let new = Principal {
-            tenant: p.tenant.clone(),
-            id: principal.to_owned(),
-            name: principal.to_owned(),
-            role: role.to_owned(),
-            expires_at,
-            session: callvault_store::token_public_id(&hash),
-            source: None,
-        };
-        let mut record = self.record(p, Action::TokenCreate);
-        record.resources.principals.push(principal.to_owned());
-        record.detail = Some(format!("role={role} token={}", new.session));
-        let store = Arc::clone(&self.store);
-        blocking(move || store.create_service_token(&new, &hash, &record)).await??;
-        Ok(token)
-    }
-
     /// The latest signed checkpoint of the audit log (text of the signed note).
     pub async fn audit_checkpoint(&self, p: &Principal) -> Result<String, CoreError> {
-        self.authorize(p, AUDIT_READERS, Action::AuditRead).await?;
+        self.authorize(p, Permission::ReadAudit, Action::AuditRead)
+            .await?;
         let mut record = self.record(p, Action::AuditRead);
         record.detail = Some("checkpoint".into());
         self.append_audit(record).await?;
@@ -820,7 +832,8 @@ impl Core {
         seq: u64,
         size: Option<u64>,
     ) -> Result<crate::audit::InclusionProof, CoreError> {
-        self.authorize(p, AUDIT_READERS, Action::AuditRead).await?;
+        self.authorize(p, Permission::ReadAudit, Action::AuditRead)
+            .await?;
         let mut record = self.record(p, Action::AuditRead);
         record.detail = Some(format!("inclusion seq={seq}"));
         self.append_audit(record).await?;
@@ -835,7 +848,8 @@ impl Core {
         from: u64,
         to: u64,
     ) -> Result<Vec<String>, CoreError> {
-        self.authorize(p, AUDIT_READERS, Action::AuditRead).await?;
+        self.authorize(p, Permission::ReadAudit, Action::AuditRead)
+            .await?;
         let mut record = self.record(p, Action::AuditRead);
         record.detail = Some(format!("consistency {from}..{to}"));
         self.append_audit(record).await?;
@@ -849,7 +863,8 @@ impl Core {
         p: &Principal,
         mut query: callvault_store::AuditQuery,
     ) -> Result<Vec<serde_json::Value>, CoreError> {
-        self.authorize(p, AUDIT_READERS, Action::AuditRead).await?;
+        self.authorize(p, Permission::ReadAudit, Action::AuditRead)
+            .await?;
         self.audit_healthy()?;
         query.tenant = Some(p.tenant.clone());
         query.limit = query.limit.clamp(1, 1000);
@@ -1026,7 +1041,7 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn random_id(prefix: &str) -> Result<String, CoreError> {
+pub(crate) fn random_id(prefix: &str) -> Result<String, CoreError> {
     let mut raw = [0u8; 12];
     aws_lc_rs::rand::fill(&mut raw).map_err(|_| CoreError::Internal)?;
     let mut id = String::with_capacity(prefix.len() + 24);

@@ -2,7 +2,6 @@
 //! so a fast hash is enough (there is nothing to brute-force); lookups are by hash, so the token
 //! itself is never compared or stored.
 
-use callvault_store::Principal;
 use zeroize::Zeroizing;
 
 use crate::CoreError;
@@ -29,13 +28,4 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest.as_ref());
     out
-}
-
-/// Whether a principal's role allows an action. Issue 6 replaces this with the full matrix.
-pub fn require_role(principal: &Principal, allowed: &[&str]) -> Result<(), CoreError> {
-    if allowed.contains(&principal.role.as_str()) {
-        Ok(())
-    } else {
-        Err(CoreError::Forbidden("this role may not do that"))
-    }
 }

@@ -15,11 +15,15 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod app;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod ingest;
+pub mod people;
+pub mod principals;
 pub mod reveal;
 pub mod verify;
 pub mod writer;

@@ -6,8 +6,9 @@
 //! first; the append returns the [`callvault_audit::AuditedGrant`] without which the vault will
 //! not open anything, so no value is revealed without a durable entry. Refusals are entries too.
 //! Masked types (CVV, credentials) have no token and nothing sealed: they cannot be revealed.
-//! This module does not manage roles (the access issue replaces the table below with the full
-//! permission model).
+//! Which types a principal may reveal is `access`: contact types with `reveal_contact`, every
+//! kept type with `reveal_all` (or a live break-glass elevation). More tokens than the dual-
+//! control threshold need an approval by a second principal (`approvals`), used once.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -57,6 +58,9 @@ pub struct RevealRequest {
     pub purpose: Purpose,
     /// Why, in the operator's words (10 to 500 characters). Recorded redacted.
     pub reason: String,
+    /// An approval id (`POST /v1/approvals`), needed above the dual-control threshold.
+    #[serde(default)]
+    pub approval: Option<String>,
 }
 
 /// One revealed value.
@@ -104,47 +108,6 @@ impl RevealLimiter {
     }
 }
 
-/// The types a role may reveal (`None`: the role may not reveal at all). Admins and auditors
-/// cannot reveal (separation of duties); services cannot either.
-pub fn revealable_types(role: &str) -> Option<&'static [&'static str]> {
-    const CONTACT: &[&str] = &[
-        "PERSON",
-        "PHONE_NUMBER",
-        "EMAIL_ADDRESS",
-        "STREET_ADDRESS",
-        "ZIP_CODE",
-        "LOCATION",
-        "ACCOUNT_ID",
-    ];
-    const ALL: &[&str] = &[
-        "PERSON",
-        "PHONE_NUMBER",
-        "EMAIL_ADDRESS",
-        "CREDIT_CARD",
-        "CARD_EXPIRY",
-        "US_SSN",
-        "US_ITIN",
-        "BANK_ACCOUNT",
-        "ABA_ROUTING",
-        "IBAN_CODE",
-        "DATE_OF_BIRTH",
-        "STREET_ADDRESS",
-        "ZIP_CODE",
-        "LOCATION",
-        "ACCOUNT_ID",
-        "IP_ADDRESS",
-        "US_DRIVER_LICENSE",
-        "US_PASSPORT",
-        "MEDICAL_RECORD_NUMBER",
-        "HEALTH_PLAN_ID",
-    ];
-    match role {
-        "supervisor" => Some(ALL),
-        "agent" => Some(CONTACT),
-        _ => None,
-    }
-}
-
 impl Core {
     /// Reveals the originals behind `request.tokens`, after recording the act durably.
     pub async fn reveal(
@@ -155,12 +118,12 @@ impl Core {
         let mut record = self.record(p, Action::Reveal);
         record.purpose = Some(request.purpose.as_str().to_owned());
         record.resources.tokens = request.tokens.clone();
-        let Some(allowed) = revealable_types(&p.role) else {
+        if !crate::approvals::may_reveal(p) {
             record.outcome = Outcome::Denied;
             record.detail = Some("role may not reveal".into());
             self.append_audit(record).await?;
             return Err(CoreError::Forbidden("this role may not reveal values"));
-        };
+        }
         self.audit().health().check()?;
         check_request(&request, self.max_reveal_tokens())?;
         record.reason = Some(redact_reason(&request.reason));
@@ -172,6 +135,22 @@ impl Core {
         }
         let ids = distinct_sorted(request.tokens.iter().map(String::as_str));
         let n_asked = ids.len();
+        if n_asked > self.config().dual_control_threshold {
+            let scope = crate::approvals::reveal_scope(&request.tokens, request.purpose);
+            let approved = match &request.approval {
+                Some(id) => self.use_approval(p, id, &scope).await?,
+                None => false,
+            };
+            if !approved {
+                record.outcome = Outcome::Denied;
+                record.detail = Some("needs a second principal's approval".into());
+                self.append_audit(record).await?;
+                return Err(CoreError::Forbidden(
+                    "revealing this many values needs an approval by a second principal",
+                ));
+            }
+            record.detail = request.approval.as_ref().map(|id| format!("approval={id}"));
+        }
         let (store, tenant) = (Arc::clone(self.store()), p.tenant.clone());
         let rows = blocking(move || store.tokens_by_id(&tenant, &ids)).await??;
         record.data_types = distinct_sorted(rows.iter().map(|(t, _)| t.entity.as_str()));
@@ -184,12 +163,13 @@ impl Core {
             self.append_audit(record).await?;
             return Err(CoreError::NotFound("token"));
         }
-        if let Some(refused) = rows
-            .iter()
-            .find(|(t, _)| !allowed.contains(&t.entity.as_str()))
-        {
+        let now = crate::app::now_ms();
+        if let Some(refused) = rows.iter().find(|(t, _)| {
+            crate::access::reveal_permission(&t.entity)
+                .is_none_or(|perm| !crate::access::allows(p, perm, now))
+        }) {
             record.outcome = Outcome::Denied;
-            record.detail = Some(format!("type {} not revealable by role", refused.0.entity));
+            record.detail = Some(format!("type {} not revealable here", refused.0.entity));
             self.append_audit(record).await?;
             return Err(CoreError::Forbidden(
                 "this role may not reveal one of the types asked for",

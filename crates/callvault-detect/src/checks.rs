@@ -29,7 +29,7 @@ pub fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether a card number's prefix and length belong to a known issuer (Visa, Mastercard, Amex,
@@ -90,7 +90,7 @@ pub fn aba_valid(d: &str) -> bool {
     let b = d.as_bytes();
     let w = [3, 7, 1, 3, 7, 1, 3, 7, 1];
     let sum: u32 = b.iter().zip(w).map(|(&c, w)| digit(c) * w).sum();
-    sum % 10 == 0 && d != "000000000"
+    sum.is_multiple_of(10) && d != "000000000"
 }
 
 /// IBAN mod 97 (ISO 13616) over an upper-case alphanumeric string without spaces.
@@ -135,7 +135,7 @@ pub fn date_valid(year: u32, month: u32, day: u32) -> bool {
     if !(1900..=2100).contains(&year) || !(1..=12).contains(&month) || day == 0 {
         return false;
     }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days = match month {
         2 if leap => 29,
         2 => 28,

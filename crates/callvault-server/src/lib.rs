@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod people;
 pub mod routes;
 mod stream;
 

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use callvault_core::audit::InclusionProof;
+use callvault_core::principals::IssuedToken;
 use callvault_core::reveal::RevealedValue;
 use callvault_core::{
     ConversationView, ErasureReceipt, FindingOut, PartialOut, Purpose, RevealRequest,
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
             delete(revoke_tokens).post(create_token),
         )
         .route("/v1/reveal", post(reveal))
+        .merge(crate::people::router())
         .route("/v1/audit/checkpoint", get(audit_checkpoint))
         .route("/v1/audit/proof/inclusion", get(audit_inclusion))
         .route("/v1/audit/proof/consistency", get(audit_consistency))
@@ -51,8 +53,8 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "callvault", description = "Conversation store and ingest API for AI call centers: every turn redacted and sealed before it is stored."),
-    paths(healthz, metrics, create_conversation, list_conversations, conversation, ingest_turn, crate::stream::upgrade, set_legal_hold, search, search_post, erase_customer, revoke_tokens, create_token, set_retention, reveal, audit_checkpoint, audit_inclusion, audit_consistency, audit_entries),
-    components(schemas(NewToken, TokenCreated, RevealRequest, RevealResponse, RevealedValue, Purpose, InclusionProof, ConsistencyProof, AuditEntries, SearchQuery, NewConversation, ConversationCreated, ConversationList, ConversationSummary, NewTurn, TurnOut, FindingOut, ConversationView, TurnView, SearchResult, SearchHit, ErasureReceipt, Revoked, Retention, LegalHold, LegalHoldOut, Speaker, PartialOut, Problem)),
+    paths(healthz, metrics, create_conversation, list_conversations, conversation, ingest_turn, crate::stream::upgrade, set_legal_hold, search, search_post, erase_customer, revoke_tokens, create_token, set_retention, reveal, audit_checkpoint, audit_inclusion, audit_consistency, audit_entries, crate::people::login, crate::people::logout, crate::people::break_glass, crate::people::list_principals, crate::people::add_principal, crate::people::disable_principal, crate::people::rotate_token, crate::people::request_approval, crate::people::approve, crate::people::alerts),
+    components(schemas(crate::people::Login, crate::people::SessionCreated, crate::people::BreakGlass, crate::people::Elevated, crate::people::NewPrincipal, crate::people::Rotate, crate::people::PrincipalList, callvault_core::people::Enrolment, callvault_core::principals::PrincipalView, callvault_core::approvals::ApprovalRequest, callvault_core::approvals::ApprovalView, callvault_core::approvals::AlertView, crate::people::AlertList, NewToken, IssuedToken, RevealRequest, RevealResponse, RevealedValue, Purpose, InclusionProof, ConsistencyProof, AuditEntries, SearchQuery, NewConversation, ConversationCreated, ConversationList, ConversationSummary, NewTurn, TurnOut, FindingOut, ConversationView, TurnView, SearchResult, SearchHit, ErasureReceipt, Revoked, Retention, LegalHold, LegalHoldOut, Speaker, PartialOut, Problem)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -399,21 +401,15 @@ async fn set_legal_hold(
 pub struct NewToken {
     /// `ingest`, `agent`, `supervisor`, `auditor`, `security_officer` or `admin`.
     role: String,
+    /// Permission names narrowing the role (e.g. `["ingest"]`); omitted for the whole role.
+    scopes: Option<Vec<String>>,
     /// Unix milliseconds; omitted for no expiry.
     expires_at: Option<i64>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct TokenCreated {
-    principal: String,
-    role: String,
-    /// The token, shown this once; only its hash is kept.
-    token: String,
-}
-
 /// Issues a service token for a principal of the tenant (created if new), shown once.
 #[utoipa::path(post, path = "/v1/principals/{id}/tokens", request_body = NewToken, params(("id" = String, Path, description = "principal id")),
-    responses((status = 201, body = TokenCreated), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = IssuedToken), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn create_token(
     State(state): State<AppState>,
@@ -421,16 +417,13 @@ async fn create_token(
     Path(id): Path<String>,
     StrictJson(body): StrictJson<NewToken>,
 ) -> Result<Response, ApiError> {
-    let token = state
+    let issued = state
         .core
-        .create_token(&p, &id, &body.role, body.expires_at)
+        .create_token(&p, &id, &body.role, body.scopes, body.expires_at)
         .await?;
-    let out = TokenCreated {
-        principal: id,
-        role: body.role,
-        token: token.to_string(),
-    };
-    Ok((StatusCode::CREATED, Json(out)).into_response())
+    let mut response = (StatusCode::CREATED, Json(issued)).into_response();
+    no_store(&mut response);
+    Ok(response)
 }
 
 /// Reveals the original values behind tokens, for a purpose and a reason. Permitted per role
@@ -446,10 +439,7 @@ async fn reveal(
     let out = state.core.reveal(&p, body).await?;
     metrics::counter!("callvault_reveals_total").increment(1);
     let mut response = Json(out).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
+    no_store(&mut response);
     Ok(response)
 }
 
@@ -571,4 +561,12 @@ async fn audit_entries(
     };
     let entries = state.core.audit_entries(&p, query).await?;
     Ok(Json(AuditEntries { entries }).into_response())
+}
+
+/// Responses carrying secrets or originals must not be cached anywhere.
+pub(crate) fn no_store(response: &mut Response) {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
 }

@@ -55,7 +55,7 @@ pub struct StoredEntry {
 /// Parses a stored head.
 pub(crate) fn frontier(size: i64, bytes: &[u8]) -> Result<Frontier, StoreError> {
     let corrupt = || StoreError::Corrupt("audit head");
-    if size < 0 || bytes.len() % 32 != 0 {
+    if size < 0 || !bytes.len().is_multiple_of(32) {
         return Err(corrupt());
     }
     let hashes = bytes

@@ -14,6 +14,10 @@ pub enum StoreError {
     /// A row did not have the expected shape.
     #[error("stored data is malformed: {0}")]
     Corrupt(&'static str),
+    /// The change conflicts with what is stored (e.g. a token for a principal of another kind
+    /// or role).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// Opening the database failed.
     #[error("cannot open the database at {path}: {reason}")]
     Open { path: String, reason: String },

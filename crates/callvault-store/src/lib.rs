@@ -23,7 +23,8 @@ pub mod sqlite;
 pub use audit::{AuditQuery, StoredEntry};
 pub use error::StoreError;
 pub use model::{
-    token_public_id, ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite,
+    token_public_id, AlertRow, ApprovalRow, ConversationRow, ErasureCounts, PersonRow, Principal,
+    PrincipalKind, PrincipalSummary, SessionRow, TokenRow, TurnRow, TurnWrite,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -137,6 +138,102 @@ pub trait Store: KeyTable + Send + Sync {
         customer_ref: &str,
         audit: &AuditRecord,
     ) -> Result<ErasureCounts, StoreError>;
+
+    /// Creates a person with their recovery code hashes; `Ok(false)` if the id is taken.
+    fn create_person(
+        &self,
+        person: &PersonRow,
+        recovery_hashes: &[[u8; 32]],
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// A person by username (disabled ones too: the caller decides).
+    fn person(&self, tenant: &str, username: &str) -> Result<Option<PersonRow>, StoreError>;
+    /// Counts a failed login; at `lock_after` consecutive failures, locks the account until
+    /// `lock_until`. Returns the count. `audit` is appended in the same transaction.
+    fn login_failed(
+        &self,
+        tenant: &str,
+        username: &str,
+        lock_after: u32,
+        lock_until: i64,
+        audit: &AuditRecord,
+    ) -> Result<u32, StoreError>;
+    /// Completes a login: accepts the TOTP step only if it is later than the last accepted one
+    /// (or uses up a recovery code), clears the failure count, and creates the session, with
+    /// `audit`, atomically. `Ok(false)`: the code was replayed or the recovery code used.
+    fn login_succeeded(
+        &self,
+        session: &SessionRow,
+        totp_step: Option<i64>,
+        recovery_hash: Option<&[u8; 32]>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// A live session and its person (not revoked, not expired, not idle past its timeout, the
+    /// person not disabled); marks it seen when `touch` is set.
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+    ) -> Result<Option<(Principal, SessionRow)>, StoreError>;
+    /// Records activity on a session (extends its idle timeout).
+    fn touch_session(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<(), StoreError>;
+    /// Ends a session; `Ok(false)` if it was not live.
+    fn revoke_session(
+        &self,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// Break-glass: elevates a live session until `until`.
+    fn elevate_session(
+        &self,
+        token_hash: &[u8; 32],
+        until: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// Principals of a tenant, by id.
+    fn principals(&self, tenant: &str) -> Result<Vec<PrincipalSummary>, StoreError>;
+    /// Disables a principal and revokes its tokens and sessions; `Ok(false)` if unknown.
+    fn disable_principal(
+        &self,
+        tenant: &str,
+        id: &str,
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// Sets the expiry of a principal's live tokens other than `keep` to at most `at` (token
+    /// rotation: the old ones keep working until then).
+    fn expire_other_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        keep: &[u8; 32],
+        at: i64,
+    ) -> Result<u64, StoreError>;
+    /// Raises an alert.
+    fn create_alert(&self, alert: &AlertRow, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// A tenant's latest alerts.
+    fn alerts(&self, tenant: &str, limit: usize) -> Result<Vec<AlertRow>, StoreError>;
+    /// Records a request for approval.
+    fn create_approval(&self, row: &ApprovalRow, audit: &AuditRecord) -> Result<(), StoreError>;
+    fn approval(&self, tenant: &str, id: &str) -> Result<Option<ApprovalRow>, StoreError>;
+    /// Approves a pending, unexpired request by someone other than its requester.
+    fn approve(
+        &self,
+        tenant: &str,
+        id: &str,
+        approver: &str,
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// Uses an approved, unexpired, unused request once.
+    fn consume_approval(
+        &self,
+        tenant: &str,
+        id: &str,
+        requester: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
 
     /// The audit log's append state: its size and the hashes of its complete subtrees.
     fn audit_head(&self) -> Result<callvault_audit::Frontier, StoreError>;

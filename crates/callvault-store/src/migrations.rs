@@ -138,6 +138,61 @@ CREATE TABLE meta (
     value  BLOB NOT NULL
 ) STRICT;
 "#,
+    r#"
+-- Version 4: people and permissions. Principals are people (password, TOTP, sessions) or
+-- services (tokens with scopes); sessions are stored as hashes; recovery codes as hashes;
+-- approvals for dual control; alerts for security officers.
+ALTER TABLE principals ADD COLUMN kind TEXT NOT NULL DEFAULT 'service';
+ALTER TABLE principals ADD COLUMN disabled_at INTEGER;
+ALTER TABLE principals ADD COLUMN password_hash TEXT;
+ALTER TABLE principals ADD COLUMN totp_sealed BLOB;
+ALTER TABLE principals ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE principals ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE principals ADD COLUMN locked_until INTEGER;
+ALTER TABLE service_tokens ADD COLUMN scopes TEXT;
+CREATE TABLE recovery_codes (
+    tenant     TEXT NOT NULL,
+    principal  TEXT NOT NULL,
+    code_hash  BLOB NOT NULL,
+    used_at    INTEGER,
+    PRIMARY KEY (tenant, principal, code_hash)
+) STRICT;
+CREATE TABLE sessions (
+    token_hash      BLOB PRIMARY KEY,
+    tenant          TEXT NOT NULL,
+    principal       TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    last_seen_at    INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    idle_ms         INTEGER NOT NULL,
+    source          TEXT,
+    revoked_at      INTEGER,
+    elevated_until  INTEGER
+) STRICT;
+CREATE INDEX sessions_by_principal ON sessions (tenant, principal);
+CREATE TABLE approvals (
+    tenant       TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    requester    TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    approved_by  TEXT,
+    approved_at  INTEGER,
+    used_at      INTEGER,
+    PRIMARY KEY (tenant, id)
+) STRICT;
+CREATE TABLE alerts (
+    id          INTEGER PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    principal   TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX alerts_by_tenant ON alerts (tenant, id);
+"#,
 ];
 
 /// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
@@ -271,5 +326,58 @@ CREATE TABLE meta (
     key    TEXT PRIMARY KEY,
     value  BYTEA NOT NULL
 );
+"#,
+    r#"
+-- Version 4: people and permissions (see the SQLite migration).
+ALTER TABLE principals ADD COLUMN kind TEXT NOT NULL DEFAULT 'service';
+ALTER TABLE principals ADD COLUMN disabled_at BIGINT;
+ALTER TABLE principals ADD COLUMN password_hash TEXT;
+ALTER TABLE principals ADD COLUMN totp_sealed BYTEA;
+ALTER TABLE principals ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE principals ADD COLUMN failed_logins BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE principals ADD COLUMN locked_until BIGINT;
+ALTER TABLE service_tokens ADD COLUMN scopes TEXT;
+CREATE TABLE recovery_codes (
+    tenant     TEXT NOT NULL,
+    principal  TEXT NOT NULL,
+    code_hash  BYTEA NOT NULL,
+    used_at    BIGINT,
+    PRIMARY KEY (tenant, principal, code_hash)
+);
+CREATE TABLE sessions (
+    token_hash      BYTEA PRIMARY KEY,
+    tenant          TEXT NOT NULL,
+    principal       TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    last_seen_at    BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    idle_ms         BIGINT NOT NULL,
+    source          TEXT,
+    revoked_at      BIGINT,
+    elevated_until  BIGINT
+);
+CREATE INDEX sessions_by_principal ON sessions (tenant, principal);
+CREATE TABLE approvals (
+    tenant       TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    requester    TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    approved_by  TEXT,
+    approved_at  BIGINT,
+    used_at      BIGINT,
+    PRIMARY KEY (tenant, id)
+);
+CREATE TABLE alerts (
+    id          BIGSERIAL PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    principal   TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX alerts_by_tenant ON alerts (tenant, id);
 "#,
 ];

@@ -16,7 +16,10 @@ use postgres::{Client, NoTls, Row};
 
 use crate::audit::{self, AuditQuery, StoredEntry};
 use crate::migrations::POSTGRES;
-use crate::model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
+use crate::model::{
+    AlertRow, ApprovalRow, ConversationRow, ErasureCounts, PersonRow, Principal, PrincipalKind,
+    PrincipalSummary, SessionRow, TokenRow, TurnRow, TurnWrite,
+};
 use crate::{Store, StoreError};
 
 /// Connections kept open.
@@ -208,12 +211,27 @@ impl Store for PostgresStore {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO principals (tenant, id, name, role, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO principals (tenant, id, name, role, created_at, kind) VALUES ($1, $2, $3, $4, $5, 'service') ON CONFLICT DO NOTHING",
             &[&principal.tenant, &principal.id, &principal.name, &principal.role, &now_ms()],
         )?;
+        // FOR SHARE: a concurrent `disable_principal` either commits first (and the check below
+        // fails) or waits until the token is in and then revokes it, as SQLite's single writer
+        // guarantees.
+        let row = tx.query_one(
+            "SELECT role, kind, disabled_at FROM principals WHERE tenant = $1 AND id = $2 FOR SHARE",
+            &[&principal.tenant, &principal.id],
+        )?;
+        let (role, kind, disabled): (String, String, Option<i64>) =
+            (row.get(0), row.get(1), row.get(2));
+        if role != principal.role || kind != "service" || disabled.is_some() {
+            return Err(StoreError::Conflict(
+                "the principal exists with another role or kind, or is disabled",
+            ));
+        }
+        let scopes = principal.scopes.as_ref().map(|s| s.join(","));
         tx.execute(
-            "INSERT INTO service_tokens (token_hash, tenant, principal, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&&token_hash[..], &principal.tenant, &principal.id, &now_ms(), &principal.expires_at],
+            "INSERT INTO service_tokens (token_hash, tenant, principal, created_at, expires_at, scopes) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&&token_hash[..], &principal.tenant, &principal.id, &now_ms(), &principal.expires_at, &scopes],
         )?;
         append_audit(&mut tx, [audit])?;
         tx.commit()?;
@@ -228,9 +246,10 @@ impl Store for PostgresStore {
         Ok(self
             .conn()?
             .query_opt(
-                "SELECT p.tenant, p.id, p.name, p.role, t.expires_at FROM service_tokens t
+                "SELECT p.tenant, p.id, p.name, p.role, t.expires_at, t.scopes FROM service_tokens t
                  JOIN principals p ON p.tenant = t.tenant AND p.id = t.principal
-                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+                   AND p.disabled_at IS NULL",
                 &[&&token_hash[..], &now_ms],
             )?
             .map(|r| Principal {
@@ -241,6 +260,10 @@ impl Store for PostgresStore {
                 expires_at: r.get(4),
                 session: crate::token_public_id(token_hash),
                 source: None,
+                scopes: crate::model::parse_scopes(r.get(5)),
+                elevated_until: None,
+                kind: PrincipalKind::Service,
+                    credential: *token_hash,
             }))
     }
 
@@ -580,6 +603,415 @@ impl Store for PostgresStore {
             turns: turns as u64,
             tokens,
         })
+    }
+
+    fn create_person(
+        &self,
+        person: &PersonRow,
+        recovery_hashes: &[[u8; 32]],
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let n = tx.execute(
+            "INSERT INTO principals (tenant, id, name, role, created_at, kind, password_hash, totp_sealed)
+             VALUES ($1, $2, $3, $4, $5, 'person', $6, $7) ON CONFLICT DO NOTHING",
+            &[
+                &person.tenant,
+                &person.id,
+                &person.name,
+                &person.role,
+                &now_ms(),
+                &person.password_hash,
+                &person.totp_sealed,
+            ],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let code = tx.prepare(
+            "INSERT INTO recovery_codes (tenant, principal, code_hash) VALUES ($1, $2, $3)",
+        )?;
+        for h in recovery_hashes {
+            tx.execute(&code, &[&person.tenant, &person.id, &&h[..]])?;
+        }
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn person(&self, tenant: &str, username: &str) -> Result<Option<PersonRow>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT tenant, id, name, role, password_hash, totp_sealed, totp_last_step, failed_logins, locked_until, disabled_at
+                 FROM principals WHERE tenant = $1 AND id = $2 AND kind = 'person'",
+                &[&tenant, &username],
+            )?
+            .map(|r| PersonRow {
+                tenant: r.get(0),
+                id: r.get(1),
+                name: r.get(2),
+                role: r.get(3),
+                password_hash: r.get::<_, Option<String>>(4).unwrap_or_default(),
+                totp_sealed: r.get::<_, Option<Vec<u8>>>(5).unwrap_or_default(),
+                totp_last_step: r.get(6),
+                failed_logins: r.get::<_, i64>(7) as u32,
+                locked_until: r.get(8),
+                disabled: r.get::<_, Option<i64>>(9).is_some(),
+            }))
+    }
+
+    fn login_failed(
+        &self,
+        tenant: &str,
+        username: &str,
+        lock_after: u32,
+        lock_until: i64,
+        audit: &AuditRecord,
+    ) -> Result<u32, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // One UPDATE: the row lock makes concurrent failures count one after another, and the
+        // SET expressions see the count before this one.
+        let count: Option<i64> = tx
+            .query_opt(
+                "UPDATE principals SET failed_logins = failed_logins + 1,
+                   locked_until = CASE WHEN failed_logins + 1 >= $3 THEN $4 ELSE locked_until END
+                 WHERE tenant = $1 AND id = $2 AND kind = 'person' RETURNING failed_logins",
+                &[&tenant, &username, &i64::from(lock_after), &lock_until],
+            )?
+            .map(|r| r.get(0));
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
+        Ok(count.unwrap_or(0) as u32)
+    }
+
+    fn login_succeeded(
+        &self,
+        session: &SessionRow,
+        totp_step: Option<i64>,
+        recovery_hash: Option<&[u8; 32]>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // Each check is in the UPDATE's WHERE: a concurrent login with the same step or code
+        // waits for the row lock, re-reads the row and matches nothing.
+        let accepted = match (totp_step, recovery_hash) {
+            (Some(step), _) => tx.execute(
+                "UPDATE principals SET totp_last_step = $3, failed_logins = 0, locked_until = NULL
+                 WHERE tenant = $1 AND id = $2 AND totp_last_step < $3 AND disabled_at IS NULL",
+                &[&session.tenant, &session.principal, &step],
+            )?,
+            (None, Some(hash)) => {
+                let used = tx.execute(
+                    "UPDATE recovery_codes SET used_at = $4
+                     WHERE tenant = $1 AND principal = $2 AND code_hash = $3 AND used_at IS NULL",
+                    &[
+                        &session.tenant,
+                        &session.principal,
+                        &&hash[..],
+                        &session.created_at,
+                    ],
+                )?;
+                if used == 1 {
+                    tx.execute(
+                        "UPDATE principals SET failed_logins = 0, locked_until = NULL WHERE tenant = $1 AND id = $2",
+                        &[&session.tenant, &session.principal],
+                    )?;
+                }
+                used
+            }
+            (None, None) => 0,
+        };
+        if accepted != 1 {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO sessions (token_hash, tenant, principal, created_at, last_seen_at, expires_at, idle_ms, source)
+             VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+            &[
+                &&session.token_hash[..],
+                &session.tenant,
+                &session.principal,
+                &session.created_at,
+                &session.expires_at,
+                &session.idle_ms,
+                &session.source,
+            ],
+        )?;
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+    ) -> Result<Option<(Principal, SessionRow)>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT s.tenant, s.principal, p.name, p.role, s.created_at, s.last_seen_at, s.expires_at, s.idle_ms, s.source, s.elevated_until
+                 FROM sessions s JOIN principals p ON p.tenant = s.tenant AND p.id = s.principal
+                 WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+                   AND s.last_seen_at + s.idle_ms > $2 AND p.disabled_at IS NULL",
+                &[&&token_hash[..], &now_ms],
+            )?
+            .map(|r| {
+                let row = SessionRow {
+                    token_hash: *token_hash,
+                    tenant: r.get(0),
+                    principal: r.get(1),
+                    created_at: r.get(4),
+                    last_seen_at: r.get(5),
+                    expires_at: r.get(6),
+                    idle_ms: r.get(7),
+                    source: r.get(8),
+                    elevated_until: r.get(9),
+                };
+                let principal = Principal {
+                    tenant: row.tenant.clone(),
+                    id: row.principal.clone(),
+                    name: r.get(2),
+                    role: r.get(3),
+                    expires_at: Some(row.expires_at),
+                    session: crate::model::session_public_id(token_hash),
+                    source: None,
+                    scopes: None,
+                    elevated_until: row.elevated_until,
+                    kind: PrincipalKind::Person,
+                    credential: *token_hash,
+                };
+                (principal, row)
+            }))
+    }
+
+    fn touch_session(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2",
+            &[&&token_hash[..], &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_session(
+        &self,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            &[&&token_hash[..], &now_ms],
+        )?;
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    fn elevate_session(
+        &self,
+        token_hash: &[u8; 32],
+        until: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE sessions SET elevated_until = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            &[&&token_hash[..], &until],
+        )?;
+        if n == 1 {
+            append_audit(&mut tx, [audit])?;
+            tx.commit()?;
+        }
+        Ok(n == 1)
+    }
+
+    fn principals(&self, tenant: &str) -> Result<Vec<PrincipalSummary>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT p.tenant, p.id, p.name, p.role, p.kind, p.created_at, p.disabled_at,
+                        (SELECT COUNT(*) FROM service_tokens t WHERE t.tenant = p.tenant AND t.principal = p.id AND t.revoked_at IS NULL)
+                 FROM principals p WHERE p.tenant = $1 ORDER BY p.id",
+                &[&tenant],
+            )?
+            .iter()
+            .map(|r| PrincipalSummary {
+                tenant: r.get(0),
+                id: r.get(1),
+                name: r.get(2),
+                role: r.get(3),
+                kind: PrincipalKind::parse(r.get::<_, &str>(4)),
+                created_at: r.get(5),
+                disabled_at: r.get(6),
+                live_tokens: r.get::<_, i64>(7) as u64,
+            })
+            .collect())
+    }
+
+    fn disable_principal(
+        &self,
+        tenant: &str,
+        id: &str,
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // The principal's row stays locked until commit: a token being created for it
+        // (`create_service_token`, FOR SHARE) is either in already and revoked below, or waits
+        // and then sees the principal disabled.
+        let n = tx.execute(
+            "UPDATE principals SET disabled_at = $3 WHERE tenant = $1 AND id = $2 AND disabled_at IS NULL",
+            &[&tenant, &id, &now_ms],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE service_tokens SET revoked_at = $3 WHERE tenant = $1 AND principal = $2 AND revoked_at IS NULL",
+            &[&tenant, &id, &now_ms],
+        )?;
+        tx.execute(
+            "UPDATE sessions SET revoked_at = $3 WHERE tenant = $1 AND principal = $2 AND revoked_at IS NULL",
+            &[&tenant, &id, &now_ms],
+        )?;
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn expire_other_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        keep: &[u8; 32],
+        at: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(self.conn()?.execute(
+            "UPDATE service_tokens SET expires_at = $4
+             WHERE tenant = $1 AND principal = $2 AND token_hash <> $3 AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > $4)",
+            &[&tenant, &principal, &&keep[..], &at],
+        )?)
+    }
+
+    fn create_alert(&self, alert: &AlertRow, audit: &AuditRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO alerts (tenant, kind, principal, detail, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&alert.tenant, &alert.kind, &alert.principal, &alert.detail, &alert.created_at],
+        )?;
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn alerts(&self, tenant: &str, limit: usize) -> Result<Vec<AlertRow>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT tenant, id, kind, principal, detail, created_at FROM alerts WHERE tenant = $1 ORDER BY id DESC LIMIT $2",
+                &[&tenant, &(limit as i64)],
+            )?
+            .iter()
+            .map(|r| AlertRow {
+                tenant: r.get(0),
+                id: r.get(1),
+                kind: r.get(2),
+                principal: r.get(3),
+                detail: r.get(4),
+                created_at: r.get(5),
+            })
+            .collect())
+    }
+
+    fn create_approval(&self, row: &ApprovalRow, audit: &AuditRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO approvals (tenant, id, requester, action, scope, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &row.tenant,
+                &row.id,
+                &row.requester,
+                &row.action,
+                &row.scope,
+                &row.created_at,
+                &row.expires_at,
+            ],
+        )?;
+        append_audit(&mut tx, [audit])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn approval(&self, tenant: &str, id: &str) -> Result<Option<ApprovalRow>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT tenant, id, requester, action, scope, created_at, expires_at, approved_by, used_at
+                 FROM approvals WHERE tenant = $1 AND id = $2",
+                &[&tenant, &id],
+            )?
+            .map(|r| ApprovalRow {
+                tenant: r.get(0),
+                id: r.get(1),
+                requester: r.get(2),
+                action: r.get(3),
+                scope: r.get(4),
+                created_at: r.get(5),
+                expires_at: r.get(6),
+                approved_by: r.get(7),
+                used_at: r.get(8),
+            }))
+    }
+
+    fn approve(
+        &self,
+        tenant: &str,
+        id: &str,
+        approver: &str,
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE approvals SET approved_by = $3, approved_at = $4
+             WHERE tenant = $1 AND id = $2 AND requester <> $3 AND approved_by IS NULL AND expires_at > $4",
+            &[&tenant, &id, &approver, &now_ms],
+        )?;
+        if n == 1 {
+            append_audit(&mut tx, [audit])?;
+            tx.commit()?;
+        }
+        Ok(n == 1)
+    }
+
+    fn consume_approval(
+        &self,
+        tenant: &str,
+        id: &str,
+        requester: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        // One UPDATE: of two concurrent uses, the second waits for the row and then finds it used.
+        let n = self.conn()?.execute(
+            "UPDATE approvals SET used_at = $4
+             WHERE tenant = $1 AND id = $2 AND requester = $3 AND approved_by IS NOT NULL
+               AND used_at IS NULL AND expires_at > $4",
+            &[&tenant, &id, &requester, &now_ms],
+        )?;
+        Ok(n == 1)
     }
 
     fn audit_head(&self) -> Result<Frontier, StoreError> {

@@ -17,7 +17,10 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, Transactio
 
 use crate::audit::{self, AuditQuery, StoredEntry};
 use crate::migrations::SQLITE;
-use crate::model::{ConversationRow, ErasureCounts, Principal, TokenRow, TurnRow, TurnWrite};
+use crate::model::{
+    AlertRow, ApprovalRow, ConversationRow, ErasureCounts, PersonRow, Principal, PrincipalKind,
+    PrincipalSummary, SessionRow, TokenRow, TurnRow, TurnWrite,
+};
 use crate::{Store, StoreError};
 
 /// Past this size the WAL is checkpointed and emptied (see `start_checkpointer`).
@@ -287,12 +290,23 @@ impl Store for SqliteStore {
         let mut conn = self.write()?;
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT OR IGNORE INTO principals (tenant, id, name, role, created_at) VALUES (?1, ?2, ?3, ?4, unixepoch('subsec') * 1000)",
+            "INSERT OR IGNORE INTO principals (tenant, id, name, role, created_at, kind) VALUES (?1, ?2, ?3, ?4, unixepoch('subsec') * 1000, 'service')",
             params![principal.tenant, principal.id, principal.name, principal.role],
         )?;
+        let (role, kind, disabled): (String, String, Option<i64>) = tx.query_row(
+            "SELECT role, kind, disabled_at FROM principals WHERE tenant = ?1 AND id = ?2",
+            params![principal.tenant, principal.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if role != principal.role || kind != "service" || disabled.is_some() {
+            return Err(StoreError::Conflict(
+                "the principal exists with another role or kind, or is disabled",
+            ));
+        }
+        let scopes = principal.scopes.as_ref().map(|s| s.join(","));
         tx.execute(
-            "INSERT INTO service_tokens (token_hash, tenant, principal, created_at, expires_at) VALUES (?1, ?2, ?3, unixepoch('subsec') * 1000, ?4)",
-            params![&token_hash[..], principal.tenant, principal.id, principal.expires_at],
+            "INSERT INTO service_tokens (token_hash, tenant, principal, created_at, expires_at, scopes) VALUES (?1, ?2, ?3, unixepoch('subsec') * 1000, ?4, ?5)",
+            params![&token_hash[..], principal.tenant, principal.id, principal.expires_at, scopes],
         )?;
         append_audit(&tx, [audit])?;
         tx.commit()?;
@@ -307,9 +321,10 @@ impl Store for SqliteStore {
         Ok(self
             .read()?
             .prepare_cached(
-                "SELECT p.tenant, p.id, p.name, p.role, t.expires_at FROM service_tokens t
+                "SELECT p.tenant, p.id, p.name, p.role, t.expires_at, t.scopes FROM service_tokens t
                  JOIN principals p ON p.tenant = t.tenant AND p.id = t.principal
-                 WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)",
+                 WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)
+                   AND p.disabled_at IS NULL",
             )?
             .query_row(params![&token_hash[..], now_ms], |r| {
                 Ok(Principal {
@@ -320,6 +335,10 @@ impl Store for SqliteStore {
                     expires_at: r.get(4)?,
                     session: crate::token_public_id(token_hash),
                     source: None,
+                    scopes: crate::model::parse_scopes(r.get(5)?),
+                    elevated_until: None,
+                    kind: PrincipalKind::Service,
+                    credential: *token_hash,
                 })
             })
             .optional()?)
@@ -671,6 +690,397 @@ impl Store for SqliteStore {
             turns: turns as u64,
             tokens: tokens as u64,
         })
+    }
+
+    fn create_person(
+        &self,
+        person: &PersonRow,
+        recovery_hashes: &[[u8; 32]],
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO principals (tenant, id, name, role, created_at, kind, password_hash, totp_sealed)
+             VALUES (?1, ?2, ?3, ?4, unixepoch('subsec') * 1000, 'person', ?5, ?6)",
+            params![person.tenant, person.id, person.name, person.role, person.password_hash, person.totp_sealed],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        {
+            let mut code = tx.prepare_cached(
+                "INSERT INTO recovery_codes (tenant, principal, code_hash) VALUES (?1, ?2, ?3)",
+            )?;
+            for h in recovery_hashes {
+                code.execute(params![person.tenant, person.id, &h[..]])?;
+            }
+        }
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn person(&self, tenant: &str, username: &str) -> Result<Option<PersonRow>, StoreError> {
+        Ok(self
+            .read()?
+            .prepare_cached(
+                "SELECT tenant, id, name, role, password_hash, totp_sealed, totp_last_step, failed_logins, locked_until, disabled_at
+                 FROM principals WHERE tenant = ?1 AND id = ?2 AND kind = 'person'",
+            )?
+            .query_row(params![tenant, username], |r| {
+                Ok(PersonRow {
+                    tenant: r.get(0)?,
+                    id: r.get(1)?,
+                    name: r.get(2)?,
+                    role: r.get(3)?,
+                    password_hash: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    totp_sealed: r.get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
+                    totp_last_step: r.get(6)?,
+                    failed_logins: r.get::<_, i64>(7)? as u32,
+                    locked_until: r.get(8)?,
+                    disabled: r.get::<_, Option<i64>>(9)?.is_some(),
+                })
+            })
+            .optional()?)
+    }
+
+    fn login_failed(
+        &self,
+        tenant: &str,
+        username: &str,
+        lock_after: u32,
+        lock_until: i64,
+        audit: &AuditRecord,
+    ) -> Result<u32, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let count: Option<i64> = tx
+            .query_row(
+                "UPDATE principals SET failed_logins = failed_logins + 1,
+                   locked_until = CASE WHEN failed_logins + 1 >= ?3 THEN ?4 ELSE locked_until END
+                 WHERE tenant = ?1 AND id = ?2 AND kind = 'person' RETURNING failed_logins",
+                params![tenant, username, lock_after, lock_until],
+                |r| r.get(0),
+            )
+            .optional()?;
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
+        Ok(count.unwrap_or(0) as u32)
+    }
+
+    fn login_succeeded(
+        &self,
+        session: &SessionRow,
+        totp_step: Option<i64>,
+        recovery_hash: Option<&[u8; 32]>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let accepted = match (totp_step, recovery_hash) {
+            (Some(step), _) => tx.execute(
+                "UPDATE principals SET totp_last_step = ?3, failed_logins = 0, locked_until = NULL
+                 WHERE tenant = ?1 AND id = ?2 AND totp_last_step < ?3 AND disabled_at IS NULL",
+                params![session.tenant, session.principal, step],
+            )?,
+            (None, Some(hash)) => {
+                let used = tx.execute(
+                    "UPDATE recovery_codes SET used_at = ?4
+                     WHERE tenant = ?1 AND principal = ?2 AND code_hash = ?3 AND used_at IS NULL",
+                    params![
+                        session.tenant,
+                        session.principal,
+                        &hash[..],
+                        session.created_at
+                    ],
+                )?;
+                if used == 1 {
+                    tx.execute(
+                        "UPDATE principals SET failed_logins = 0, locked_until = NULL WHERE tenant = ?1 AND id = ?2",
+                        params![session.tenant, session.principal],
+                    )?;
+                }
+                used
+            }
+            (None, None) => 0,
+        };
+        if accepted != 1 {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO sessions (token_hash, tenant, principal, created_at, last_seen_at, expires_at, idle_ms, source)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)",
+            params![
+                &session.token_hash[..],
+                session.tenant,
+                session.principal,
+                session.created_at,
+                session.expires_at,
+                session.idle_ms,
+                session.source
+            ],
+        )?;
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn session(
+        &self,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+    ) -> Result<Option<(Principal, SessionRow)>, StoreError> {
+        Ok(self
+            .read()?
+            .prepare_cached(
+                "SELECT s.tenant, s.principal, p.name, p.role, s.created_at, s.last_seen_at, s.expires_at, s.idle_ms, s.source, s.elevated_until
+                 FROM sessions s JOIN principals p ON p.tenant = s.tenant AND p.id = s.principal
+                 WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+                   AND s.last_seen_at + s.idle_ms > ?2 AND p.disabled_at IS NULL",
+            )?
+            .query_row(params![&token_hash[..], now_ms], |r| {
+                let row = SessionRow {
+                    token_hash: *token_hash,
+                    tenant: r.get(0)?,
+                    principal: r.get(1)?,
+                    created_at: r.get(4)?,
+                    last_seen_at: r.get(5)?,
+                    expires_at: r.get(6)?,
+                    idle_ms: r.get(7)?,
+                    source: r.get(8)?,
+                    elevated_until: r.get(9)?,
+                };
+                let principal = Principal {
+                    tenant: row.tenant.clone(),
+                    id: row.principal.clone(),
+                    name: r.get(2)?,
+                    role: r.get(3)?,
+                    expires_at: Some(row.expires_at),
+                    session: crate::model::session_public_id(token_hash),
+                    source: None,
+                    scopes: None,
+                    elevated_until: row.elevated_until,
+                    kind: PrincipalKind::Person,
+                    credential: *token_hash,
+                };
+                Ok((principal, row))
+            })
+            .optional()?)
+    }
+
+    fn touch_session(&self, token_hash: &[u8; 32], now_ms: i64) -> Result<(), StoreError> {
+        self.write()?.execute(
+            "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND last_seen_at < ?2",
+            params![&token_hash[..], now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_session(
+        &self,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+            params![&token_hash[..], now_ms],
+        )?;
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    fn elevate_session(
+        &self,
+        token_hash: &[u8; 32],
+        until: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE sessions SET elevated_until = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+            params![&token_hash[..], until],
+        )?;
+        if n == 1 {
+            append_audit(&tx, [audit])?;
+            tx.commit()?;
+        }
+        Ok(n == 1)
+    }
+
+    fn principals(&self, tenant: &str) -> Result<Vec<PrincipalSummary>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.tenant, p.id, p.name, p.role, p.kind, p.created_at, p.disabled_at,
+                    (SELECT COUNT(*) FROM service_tokens t WHERE t.tenant = p.tenant AND t.principal = p.id AND t.revoked_at IS NULL)
+             FROM principals p WHERE p.tenant = ?1 ORDER BY p.id",
+        )?;
+        let rows = stmt.query_map(params![tenant], |r| {
+            Ok(PrincipalSummary {
+                tenant: r.get(0)?,
+                id: r.get(1)?,
+                name: r.get(2)?,
+                role: r.get(3)?,
+                kind: PrincipalKind::parse(&r.get::<_, String>(4)?),
+                created_at: r.get(5)?,
+                disabled_at: r.get(6)?,
+                live_tokens: r.get::<_, i64>(7)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn disable_principal(
+        &self,
+        tenant: &str,
+        id: &str,
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE principals SET disabled_at = ?3 WHERE tenant = ?1 AND id = ?2 AND disabled_at IS NULL",
+            params![tenant, id, now_ms],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE service_tokens SET revoked_at = ?3 WHERE tenant = ?1 AND principal = ?2 AND revoked_at IS NULL",
+            params![tenant, id, now_ms],
+        )?;
+        tx.execute(
+            "UPDATE sessions SET revoked_at = ?3 WHERE tenant = ?1 AND principal = ?2 AND revoked_at IS NULL",
+            params![tenant, id, now_ms],
+        )?;
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn expire_other_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        keep: &[u8; 32],
+        at: i64,
+    ) -> Result<u64, StoreError> {
+        let n = self.write()?.execute(
+            "UPDATE service_tokens SET expires_at = ?4
+             WHERE tenant = ?1 AND principal = ?2 AND token_hash != ?3 AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > ?4)",
+            params![tenant, principal, &keep[..], at],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn create_alert(&self, alert: &AlertRow, audit: &AuditRecord) -> Result<(), StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO alerts (tenant, kind, principal, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![alert.tenant, alert.kind, alert.principal, alert.detail, alert.created_at],
+        )?;
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn alerts(&self, tenant: &str, limit: usize) -> Result<Vec<AlertRow>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT tenant, id, kind, principal, detail, created_at FROM alerts WHERE tenant = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![tenant, limit as i64], |r| {
+            Ok(AlertRow {
+                tenant: r.get(0)?,
+                id: r.get(1)?,
+                kind: r.get(2)?,
+                principal: r.get(3)?,
+                detail: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn create_approval(&self, row: &ApprovalRow, audit: &AuditRecord) -> Result<(), StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO approvals (tenant, id, requester, action, scope, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![row.tenant, row.id, row.requester, row.action, row.scope, row.created_at, row.expires_at],
+        )?;
+        append_audit(&tx, [audit])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn approval(&self, tenant: &str, id: &str) -> Result<Option<ApprovalRow>, StoreError> {
+        Ok(self
+            .read()?
+            .prepare_cached(
+                "SELECT tenant, id, requester, action, scope, created_at, expires_at, approved_by, used_at
+                 FROM approvals WHERE tenant = ?1 AND id = ?2",
+            )?
+            .query_row(params![tenant, id], |r| {
+                Ok(ApprovalRow {
+                    tenant: r.get(0)?,
+                    id: r.get(1)?,
+                    requester: r.get(2)?,
+                    action: r.get(3)?,
+                    scope: r.get(4)?,
+                    created_at: r.get(5)?,
+                    expires_at: r.get(6)?,
+                    approved_by: r.get(7)?,
+                    used_at: r.get(8)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn approve(
+        &self,
+        tenant: &str,
+        id: &str,
+        approver: &str,
+        now_ms: i64,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE approvals SET approved_by = ?3, approved_at = ?4
+             WHERE tenant = ?1 AND id = ?2 AND requester != ?3 AND approved_by IS NULL AND expires_at > ?4",
+            params![tenant, id, approver, now_ms],
+        )?;
+        if n == 1 {
+            append_audit(&tx, [audit])?;
+            tx.commit()?;
+        }
+        Ok(n == 1)
+    }
+
+    fn consume_approval(
+        &self,
+        tenant: &str,
+        id: &str,
+        requester: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self.write()?.execute(
+            "UPDATE approvals SET used_at = ?4
+             WHERE tenant = ?1 AND id = ?2 AND requester = ?3 AND approved_by IS NOT NULL
+               AND used_at IS NULL AND expires_at > ?4",
+            params![tenant, id, requester, now_ms],
+        )?;
+        Ok(n == 1)
     }
 
     fn audit_head(&self) -> Result<Frontier, StoreError> {

@@ -301,6 +301,10 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
         expires_at: None,
         session: callvault_store::token_public_id(&[7; 32]),
         source: None,
+        scopes: Some(vec!["ingest".into()]),
+        elevated_until: None,
+        kind: callvault_store::PrincipalKind::Service,
+        credential: [7; 32],
     };
     store
         .create_service_token(&principal, &[7; 32], &rec(Action::TokenCreate))
@@ -521,4 +525,282 @@ fn audit_log<B: Backend>(backend: &B) {
         Some((29, "note".to_owned()))
     );
     assert_eq!(store.checkpoints(0, 10).unwrap().len(), 1);
+}
+
+#[test]
+fn people_over_sqlite() {
+    people(&sqlite());
+}
+
+#[test]
+fn people_over_postgres() {
+    people(&postgres());
+}
+
+/// People: enrolment with recovery codes, a TOTP step accepted once, recovery codes used once,
+/// failures counted to a lock, sessions with idle and absolute timeouts, disabling, approvals.
+fn people<B: Backend>(backend: &B) {
+    use callvault_store::{ApprovalRow, PersonRow, SessionRow};
+    let store = backend.open();
+    store
+        .create_tenant("acme", "Acme", &rec(Action::TenantCreate))
+        .unwrap();
+    let person = PersonRow {
+        tenant: "acme".into(),
+        id: "ana".into(),
+        name: "ana".into(),
+        role: "supervisor".into(),
+        password_hash: "$argon2id$...".into(),
+        totp_sealed: vec![1, 2, 3],
+        totp_last_step: 0,
+        failed_logins: 0,
+        locked_until: None,
+        disabled: false,
+    };
+    assert!(store
+        .create_person(&person, &[[1; 32], [2; 32]], &rec(Action::PersonEnrol))
+        .unwrap());
+    assert!(!store
+        .create_person(&person, &[], &rec(Action::PersonEnrol))
+        .unwrap());
+    assert_eq!(store.person("acme", "ana").unwrap().unwrap(), person);
+    assert!(store.person("other", "ana").unwrap().is_none());
+
+    assert_eq!(
+        store
+            .login_failed("acme", "ana", 3, 9_999, &rec(Action::Login))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .login_failed("acme", "ana", 3, 9_999, &rec(Action::Login))
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .login_failed("acme", "ana", 3, 9_999, &rec(Action::Login))
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store.person("acme", "ana").unwrap().unwrap().locked_until,
+        Some(9_999)
+    );
+    assert_eq!(
+        store
+            .login_failed("acme", "nobody", 3, 9_999, &rec(Action::Login))
+            .unwrap(),
+        0
+    );
+
+    let session = |hash: u8, at: i64| SessionRow {
+        token_hash: [hash; 32],
+        tenant: "acme".into(),
+        principal: "ana".into(),
+        created_at: at,
+        last_seen_at: at,
+        expires_at: at + 10_000,
+        idle_ms: 1_000,
+        source: Some("10.0.0.1".into()),
+        elevated_until: None,
+    };
+    assert!(store
+        .login_succeeded(&session(10, 1_000), Some(5), None, &rec(Action::Login))
+        .unwrap());
+    let fresh = store.person("acme", "ana").unwrap().unwrap();
+    assert_eq!(
+        (
+            fresh.totp_last_step,
+            fresh.failed_logins,
+            fresh.locked_until
+        ),
+        (5, 0, None)
+    );
+    assert!(
+        !store
+            .login_succeeded(&session(11, 1_000), Some(5), None, &rec(Action::Login))
+            .unwrap(),
+        "the same TOTP step twice"
+    );
+    assert!(!store
+        .login_succeeded(&session(11, 1_000), Some(4), None, &rec(Action::Login))
+        .unwrap());
+    assert!(store
+        .login_succeeded(
+            &session(12, 1_000),
+            None,
+            Some(&[1; 32]),
+            &rec(Action::Login)
+        )
+        .unwrap());
+    assert!(
+        !store
+            .login_succeeded(
+                &session(13, 1_000),
+                None,
+                Some(&[1; 32]),
+                &rec(Action::Login)
+            )
+            .unwrap(),
+        "a recovery code twice"
+    );
+
+    let (p, row) = store.session(&[10; 32], 1_500).unwrap().unwrap();
+    assert_eq!((p.id.as_str(), p.role.as_str()), ("ana", "supervisor"));
+    assert_eq!(row.source.as_deref(), Some("10.0.0.1"));
+    assert!(store.session(&[10; 32], 2_100).unwrap().is_none(), "idle");
+    store.touch_session(&[10; 32], 1_900).unwrap();
+    assert!(
+        store.session(&[10; 32], 2_100).unwrap().is_some(),
+        "touched"
+    );
+    assert!(
+        store.session(&[10; 32], 11_500).unwrap().is_none(),
+        "absolute"
+    );
+    assert!(
+        store.session(&[11; 32], 1_500).unwrap().is_none(),
+        "never created"
+    );
+    assert!(store
+        .elevate_session(&[12; 32], 5_000, &rec(Action::BreakGlass))
+        .unwrap());
+    assert_eq!(
+        store
+            .session(&[12; 32], 1_500)
+            .unwrap()
+            .unwrap()
+            .0
+            .elevated_until,
+        Some(5_000)
+    );
+    assert!(store
+        .revoke_session(&[12; 32], 1_600, &rec(Action::Logout))
+        .unwrap());
+    assert!(store.session(&[12; 32], 1_700).unwrap().is_none());
+
+    // A token for a person, or for a service under another role, is refused.
+    let mut svc = Principal {
+        tenant: "acme".into(),
+        id: "ana".into(),
+        name: "ana".into(),
+        role: "supervisor".into(),
+        expires_at: None,
+        session: String::new(),
+        source: None,
+        scopes: None,
+        elevated_until: None,
+        kind: callvault_store::PrincipalKind::Service,
+        credential: [0; 32],
+    };
+    assert!(store
+        .create_service_token(&svc, &[20; 32], &rec(Action::TokenCreate))
+        .is_err());
+    svc.id = "bot".into();
+    store
+        .create_service_token(&svc, &[21; 32], &rec(Action::TokenCreate))
+        .unwrap();
+    store
+        .create_service_token(&svc, &[22; 32], &rec(Action::TokenCreate))
+        .unwrap();
+    svc.role = "admin".into();
+    assert!(store
+        .create_service_token(&svc, &[23; 32], &rec(Action::TokenCreate))
+        .is_err());
+    assert_eq!(
+        store
+            .expire_other_tokens("acme", "bot", &[22; 32], 50)
+            .unwrap(),
+        1
+    );
+    assert!(
+        store.principal_by_token(&[21; 32], 10).unwrap().is_some(),
+        "within grace"
+    );
+    assert!(
+        store.principal_by_token(&[21; 32], 60).unwrap().is_none(),
+        "after grace"
+    );
+    assert!(store.principal_by_token(&[22; 32], 60).unwrap().is_some());
+    let listed = store.principals("acme").unwrap();
+    assert_eq!(
+        listed.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["ana", "bot"]
+    );
+
+    assert!(store
+        .disable_principal("acme", "bot", 70, &rec(Action::PrincipalDisable))
+        .unwrap());
+    assert!(store.principal_by_token(&[22; 32], 80).unwrap().is_none());
+    assert!(store
+        .disable_principal("acme", "ana", 70, &rec(Action::PrincipalDisable))
+        .unwrap());
+    assert!(
+        store.session(&[10; 32], 1_500).unwrap().is_none(),
+        "disabled"
+    );
+    assert!(!store
+        .disable_principal("acme", "ghost", 70, &rec(Action::PrincipalDisable))
+        .unwrap());
+
+    let approval = ApprovalRow {
+        tenant: "acme".into(),
+        id: "apr_1".into(),
+        requester: "ana".into(),
+        action: "reveal".into(),
+        scope: "{}".into(),
+        created_at: 0,
+        expires_at: 1_000,
+        approved_by: None,
+        used_at: None,
+    };
+    store
+        .create_approval(&approval, &rec(Action::ApprovalRequest))
+        .unwrap();
+    assert!(
+        !store.consume_approval("acme", "apr_1", "ana", 10).unwrap(),
+        "not approved"
+    );
+    assert!(
+        !store
+            .approve("acme", "apr_1", "ana", 10, &rec(Action::ApprovalGrant))
+            .unwrap(),
+        "not by the requester"
+    );
+    assert!(
+        !store
+            .approve("acme", "apr_1", "bob", 2_000, &rec(Action::ApprovalGrant))
+            .unwrap(),
+        "expired"
+    );
+    assert!(store
+        .approve("acme", "apr_1", "bob", 10, &rec(Action::ApprovalGrant))
+        .unwrap());
+    assert!(
+        !store.consume_approval("acme", "apr_1", "bob", 20).unwrap(),
+        "only the requester"
+    );
+    assert!(store.consume_approval("acme", "apr_1", "ana", 20).unwrap());
+    assert!(
+        !store.consume_approval("acme", "apr_1", "ana", 30).unwrap(),
+        "once"
+    );
+
+    store
+        .create_alert(
+            &callvault_store::AlertRow {
+                tenant: "acme".into(),
+                id: 0,
+                kind: "lockout".into(),
+                principal: "ana".into(),
+                detail: "d".into(),
+                created_at: 5,
+            },
+            &rec(Action::AlertRaised),
+        )
+        .unwrap();
+    assert_eq!(store.alerts("acme", 10).unwrap().len(), 1);
+    assert!(store.alerts("other", 10).unwrap().is_empty());
 }

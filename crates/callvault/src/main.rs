@@ -12,6 +12,7 @@ mod config;
 mod eval;
 mod init;
 mod interchange;
+mod principal;
 mod redact;
 mod serve;
 
@@ -80,6 +81,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage principals (people and services) of a tenant, as the operator.
+    #[command(subcommand)]
+    Principal(principal::PrincipalCommand),
     /// Check or export the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -139,6 +143,7 @@ fn main() -> ExitCode {
                 serve::run(config)
             })
         }
+        Command::Principal(command) => principal::run(command),
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Audit(AuditCommand::Export(args)) => audit::export(&args),
         Command::Redact { input, jsonl } => redact::run(input.as_deref(), jsonl),

@@ -12,7 +12,8 @@ use callvault_vault::{KeyTable, Vault, VaultConfig};
 
 use crate::config::{Config, RootKey, StoreUrl};
 
-pub fn run(config: Config) -> Result<ExitCode> {
+/// The store and the vault a configuration names (the root key is opened: passphrase or PIN).
+pub fn open_parts(config: &Config) -> Result<(Arc<dyn Store>, Arc<Vault>)> {
     let root = crate::init::open_root(&config.root_key)?;
     let (store, table): (Arc<dyn Store>, Arc<dyn KeyTable>) = match &config.store {
         StoreUrl::Sqlite(path) => {
@@ -24,7 +25,14 @@ pub fn run(config: Config) -> Result<ExitCode> {
             (store.clone(), store)
         }
     };
-    let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
+    Ok((
+        store,
+        Arc::new(Vault::new(root, table, VaultConfig::default())),
+    ))
+}
+
+pub fn run(config: Config) -> Result<ExitCode> {
+    let (store, vault) = open_parts(&config)?;
     let root_desc = match &config.root_key {
         RootKey::File(path) => format!("key file {}", path.display()),
         RootKey::Pkcs11 { token, .. } => format!("PKCS#11 token {token:?}"),
