@@ -47,11 +47,23 @@ pub async fn upgrade(
     Authenticated(p): Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    mut parts: axum::http::request::Parts,
 ) -> Result<Response, ApiError> {
+    // Permission and existence first, the WebSocket handshake after: a caller who may not
+    // stream hears 403 whatever headers it sent.
     if !state.core.conversation_exists(&p, &id).await? {
         return Err(CoreError::NotFound("conversation").into());
     }
+    use axum::extract::FromRequestParts;
+    let ws = WebSocketUpgrade::from_request_parts(&mut parts, &state)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "not_a_websocket",
+                "this route is a WebSocket: send an upgrade request",
+            )
+        })?;
     // Kept to re-check the token on every message: a revoked or expired token ends the stream.
     let token = Zeroizing::new(
         headers

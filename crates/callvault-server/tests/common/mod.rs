@@ -24,6 +24,11 @@ pub struct Fixture {
 }
 
 pub fn fixture() -> Fixture {
+    fixture_with(CoreConfig::default())
+}
+
+/// The fixture with other limits (login rate limits, thresholds).
+pub fn fixture_with(core_config: CoreConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let passphrase = SecretString::from("fixture passphrase".to_owned());
     let fast = KdfParams {
@@ -44,7 +49,7 @@ pub fn fixture() -> Fixture {
         Core::new(
             dyn_store,
             vault,
-            CoreConfig::default(),
+            core_config,
             callvault_core::AuditConfig::default(),
         )
         .unwrap(),
