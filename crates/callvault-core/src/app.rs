@@ -187,7 +187,7 @@ impl Core {
         &self.store
     }
 
-    pub(crate) fn people(&self) -> &crate::people::People {
+    pub fn people(&self) -> &crate::people::People {
         &self.people
     }
 

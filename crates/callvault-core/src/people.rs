@@ -98,6 +98,8 @@ pub struct People {
     /// Verified against when the username is unknown, so timing does not tell.
     dummy_hash: String,
     pub(crate) config: LoginConfig,
+    /// Password hashes computed for logins (the flood benchmark reads it).
+    verified: std::sync::atomic::AtomicU64,
 }
 
 impl People {
@@ -114,6 +116,7 @@ impl People {
             hasher,
             dummy_hash,
             config,
+            verified: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -122,7 +125,15 @@ impl People {
         hash_with(&self.hasher, password.as_bytes())
     }
 
+    /// How many login passwords have been hashed so far.
+    pub fn hashes_computed(&self) -> u64 {
+        self.verified.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn verify(&self, password: &str, phc: &str) -> bool {
+        self.verified
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!("callvault_login_password_hashes_total").increment(1);
         let phc = if phc.is_empty() {
             &self.dummy_hash
         } else {
