@@ -27,7 +27,7 @@ pub enum PrincipalCommand {
         /// A service: uses tokens.
         #[arg(long)]
         service: bool,
-        /// The username (people) or id (services; default: ROLE-<random>).
+        /// The username (people) or id (services; default: `ROLE-` and six random hex digits).
         #[arg(long, alias = "id")]
         username: Option<String>,
         /// ingest, agent, supervisor, auditor, security_officer or admin.
