@@ -123,7 +123,7 @@ fn proofs(dir: &std::path::Path) {
     while written < size {
         let k = batch.min(size - written);
         let records: Vec<AuditRecord> = (written..written + k).map(record).collect();
-        store.commit(&[], &[], &records).unwrap();
+        store.commit(&[], &[], &[], &records).unwrap();
         written += k;
     }
     let build = started.elapsed();

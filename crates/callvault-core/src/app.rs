@@ -195,6 +195,14 @@ impl Core {
         Arc::clone(&self.people)
     }
 
+    pub(crate) fn writer(&self) -> &Arc<GroupCommit> {
+        &self.writer
+    }
+
+    pub(crate) fn detect_policy(&self) -> &Policy {
+        &self.policy
+    }
+
     pub(crate) fn config(&self) -> &CoreConfig {
         &self.config
     }
@@ -387,8 +395,8 @@ impl Core {
         self.writer
             .submit(WriteJob {
                 conversations: vec![row.clone()],
-                turns: Vec::new(),
                 audit: vec![record],
+                ..WriteJob::default()
             })
             .await?;
         Ok(row)
@@ -479,9 +487,9 @@ impl Core {
         let commit = tokio::spawn(async move {
             let result = writer
                 .submit(WriteJob {
-                    conversations: Vec::new(),
                     turns: vec![write],
                     audit: vec![record],
+                    ..WriteJob::default()
                 })
                 .await;
             if result.is_err() {
@@ -884,7 +892,7 @@ impl Core {
         self.writer.shutdown();
     }
 
-    fn state_slot(&self, tenant: &str, conversation: &str) -> Result<StateSlot, CoreError> {
+    pub(crate) fn state_slot(&self, tenant: &str, conversation: &str) -> Result<StateSlot, CoreError> {
         // Only well-formed ids get a slot, so random ids cannot crowd live conversations out.
         let well_formed = conversation.len() == 5 + 24
             && conversation.starts_with("conv_")
@@ -906,7 +914,7 @@ impl Core {
 
     /// Loads a conversation's state into its slot if empty. A conversation that does not load
     /// (unknown, another tenant's) has its slot forgotten, so it takes no room in the cache.
-    async fn ensure_loaded(
+    pub(crate) async fn ensure_loaded(
         &self,
         slot: &mut Option<ConversationState>,
         tenant: &str,

@@ -24,6 +24,7 @@ pub mod error;
 pub mod ingest;
 pub mod people;
 pub mod principals;
+pub mod proxy;
 pub mod reveal;
 pub mod verify;
 pub mod writer;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use callvault_audit::AuditRecord;
-use callvault_store::{ConversationRow, Store, TurnWrite};
+use callvault_store::{ConversationRow, Store, TokenRow, TurnWrite};
 use tokio::sync::oneshot;
 
 use crate::CoreError;
@@ -26,6 +26,8 @@ use crate::CoreError;
 pub struct WriteJob {
     pub conversations: Vec<ConversationRow>,
     pub turns: Vec<TurnWrite>,
+    /// Tokens met outside a turn (the privacy proxy).
+    pub tokens: Vec<TokenRow>,
     pub audit: Vec<AuditRecord>,
 }
 
@@ -140,15 +142,17 @@ fn run(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Job>, max_batch: u
         }
         let mut conversations = Vec::new();
         let mut turns = Vec::new();
+        let mut tokens = Vec::new();
         let mut audit = Vec::new();
         let mut offsets = Vec::with_capacity(jobs.len());
         for (job, _) in &jobs {
             offsets.push(audit.len() as u64);
             conversations.extend(job.conversations.iter().cloned());
             turns.extend(job.turns.iter().cloned());
+            tokens.extend(job.tokens.iter().cloned());
             audit.extend(job.audit.iter().cloned());
         }
-        match store.commit(&conversations, &turns, &audit) {
+        match store.commit(&conversations, &turns, &tokens, &audit) {
             Ok(first_seq) => {
                 for ((_, waiter), offset) in jobs.into_iter().zip(offsets) {
                     let _ = waiter.send(Ok(first_seq + offset));
@@ -159,9 +163,11 @@ fn run(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Job>, max_batch: u
                 let n_jobs = jobs.len();
                 let mut failed = 0;
                 for (job, waiter) in jobs {
-                    let audit_only = job.conversations.is_empty() && job.turns.is_empty();
+                    let audit_only = job.conversations.is_empty()
+                        && job.turns.is_empty()
+                        && job.tokens.is_empty();
                     let result = store
-                        .commit(&job.conversations, &job.turns, &job.audit)
+                        .commit(&job.conversations, &job.turns, &job.tokens, &job.audit)
                         .map_err(|e| {
                             tracing::error!(error = %e, "commit failed");
                             if audit_only {

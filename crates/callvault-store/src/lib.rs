@@ -85,7 +85,8 @@ pub trait Store: KeyTable + Send + Sync {
     ) -> Result<Vec<(TokenRow, String)>, StoreError>;
     /// The tokens of a conversation (to resume labelling after a restart).
     fn tokens(&self, tenant: &str, conversation: &str) -> Result<Vec<TokenRow>, StoreError>;
-    /// Writes new conversations, turns with their new tokens, and audit records, all in one
+    /// Writes new conversations, turns with their new tokens, tokens seen outside a turn (the
+    /// privacy proxy), and audit records, all in one
     /// transaction (group commit): either all of the batch is durable when this returns `Ok`, or
     /// none of it is. Returns the sequence number of the first audit record (the log's size
     /// before the batch). A conversation id that exists already fails the batch.
@@ -93,6 +94,7 @@ pub trait Store: KeyTable + Send + Sync {
         &self,
         conversations: &[ConversationRow],
         turns: &[TurnWrite],
+        tokens: &[TokenRow],
         audit: &[AuditRecord],
     ) -> Result<u64, StoreError>;
     /// Conversations in which a value with this blind index was said: (conversation, label, token id).

@@ -119,6 +119,26 @@ fn conversation_row(r: &Row) -> ConversationRow {
     }
 }
 
+fn insert_token(
+    tx: &mut postgres::Transaction<'_>,
+    stmt: &postgres::Statement,
+    k: &TokenRow,
+) -> Result<u64, postgres::Error> {
+    tx.execute(
+        stmt,
+        &[
+            &k.tenant,
+            &k.conversation,
+            &k.token_id,
+            &k.entity,
+            &k.label,
+            &&k.blind_index[..],
+            &k.sealed,
+            &(k.turn_seq as i64),
+        ],
+    )
+}
+
 /// A token row from its eight columns, in table order.
 fn token_row(r: &Row) -> TokenRow {
     TokenRow {
@@ -375,6 +395,7 @@ impl Store for PostgresStore {
         &self,
         conversations: &[ConversationRow],
         batch: &[TurnWrite],
+        tokens: &[TokenRow],
         audit: &[AuditRecord],
     ) -> Result<u64, StoreError> {
         let mut conn = self.conn()?;
@@ -420,21 +441,12 @@ impl Store for PostgresStore {
                 ],
             )?;
             for k in &write.new_tokens {
-                tx.execute(
-                    &token,
-                    &[
-                        &k.tenant,
-                        &k.conversation,
-                        &k.token_id,
-                        &k.entity,
-                        &k.label,
-                        &&k.blind_index[..],
-                        &k.sealed,
-                        &(k.turn_seq as i64),
-                    ],
-                )?;
+                insert_token(&mut tx, &token, k)?;
             }
             tx.execute(&count, &[&t.tenant, &t.conversation, &((t.seq + 1) as i64)])?;
+        }
+        for k in tokens {
+            insert_token(&mut tx, &token, k)?;
         }
         let first_seq = append_audit(&mut tx, audit)?;
         tx.commit()?;

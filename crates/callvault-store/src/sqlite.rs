@@ -183,6 +183,19 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     })
 }
 
+fn insert_token(stmt: &mut rusqlite::CachedStatement<'_>, k: &TokenRow) -> rusqlite::Result<usize> {
+    stmt.execute(params![
+        k.tenant,
+        k.conversation,
+        k.token_id,
+        k.entity,
+        k.label,
+        &k.blind_index[..],
+        k.sealed,
+        k.turn_seq as i64
+    ])
+}
+
 /// A token row from its eight columns, in table order.
 fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
     Ok(TokenRow {
@@ -449,6 +462,7 @@ impl Store for SqliteStore {
         &self,
         conversations: &[ConversationRow],
         batch: &[TurnWrite],
+        tokens: &[TokenRow],
         audit: &[AuditRecord],
     ) -> Result<u64, StoreError> {
         let mut conn = self.write()?;
@@ -495,16 +509,7 @@ impl Store for SqliteStore {
                     t.created_at
                 ])?;
                 for k in &write.new_tokens {
-                    token.execute(params![
-                        k.tenant,
-                        k.conversation,
-                        k.token_id,
-                        k.entity,
-                        k.label,
-                        &k.blind_index[..],
-                        k.sealed,
-                        k.turn_seq as i64
-                    ])?;
+                    insert_token(&mut token, k)?;
                 }
                 let next = (t.seq + 1) as i64;
                 let key = (t.tenant.as_str(), t.conversation.as_str());
@@ -513,6 +518,9 @@ impl Store for SqliteStore {
             }
             for ((tenant, conversation), next) in counts {
                 count.execute(params![tenant, conversation, next])?;
+            }
+            for k in tokens {
+                insert_token(&mut token, k)?;
             }
         }
         let first_seq = append_audit(&tx, audit)?;

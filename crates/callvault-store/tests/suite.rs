@@ -53,13 +53,14 @@ fn rec(action: Action) -> AuditRecord {
 /// Appends turns with one audit record each (what the writer does).
 fn append<S: Store>(store: &S, turns: &[TurnWrite]) -> Result<u64, callvault_store::StoreError> {
     let audit: Vec<AuditRecord> = turns.iter().map(|_| rec(Action::TurnIngest)).collect();
-    store.commit(&[], turns, &audit)
+    store.commit(&[], turns, &[], &audit)
 }
 
 fn create<S: Store>(store: &S, row: &ConversationRow) {
     store
         .commit(
             std::slice::from_ref(row),
+            &[],
             &[],
             &[rec(Action::ConversationCreate)],
         )
@@ -437,7 +438,7 @@ fn audit_log<B: Backend>(backend: &B) {
     {
         let store = backend.open();
         assert_eq!(store.audit_head().unwrap().size(), 0);
-        assert_eq!(store.commit(&[], &[], &[]).unwrap(), 0);
+        assert_eq!(store.commit(&[], &[], &[], &[]).unwrap(), 0);
         store
             .create_tenant("acme", "Acme", &rec(Action::TenantCreate))
             .unwrap();
@@ -455,7 +456,7 @@ fn audit_log<B: Backend>(backend: &B) {
                     r
                 })
                 .collect();
-            first.push(store.commit(&[], &[], &records).unwrap());
+            first.push(store.commit(&[], &[], &[], &records).unwrap());
         }
         assert_eq!(first, vec![1, 2, 4, 7, 11, 16, 22]);
         assert!(store.put_meta_if_absent("k", b"v1").unwrap());
