@@ -892,7 +892,11 @@ impl Core {
         self.writer.shutdown();
     }
 
-    pub(crate) fn state_slot(&self, tenant: &str, conversation: &str) -> Result<StateSlot, CoreError> {
+    pub(crate) fn state_slot(
+        &self,
+        tenant: &str,
+        conversation: &str,
+    ) -> Result<StateSlot, CoreError> {
         // Only well-formed ids get a slot, so random ids cannot crowd live conversations out.
         let well_formed = conversation.len() == 5 + 24
             && conversation.starts_with("conv_")

@@ -193,9 +193,7 @@ impl StreamRestorer {
         };
         let tail = &self.pending[open + 1..];
         let could_grow = tail.len() + 1 < self.table.max_len().max(2)
-            && tail
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            && tail.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if could_grow {
             open
         } else {
@@ -239,8 +237,7 @@ impl Core {
         let Some(state) = guard.as_mut() else {
             return Err(CoreError::Internal);
         };
-        let (data_key, index_key) = match self.vault().cached_keys(&p.tenant, &state.customer_ref)
-        {
+        let (data_key, index_key) = match self.vault().cached_keys(&p.tenant, &state.customer_ref) {
             Some(keys) => keys,
             None => {
                 let (vault, tenant, customer) = (
@@ -544,10 +541,16 @@ mod tests {
         let t = table();
         let mut types = BTreeSet::new();
         assert_eq!(
-            t.restore("card [credit_card_1], call [PHONE_NUMBER_1], ssn [US_SSN_1], [OTHER_1] [x", &mut types),
+            t.restore(
+                "card [credit_card_1], call [PHONE_NUMBER_1], ssn [US_SSN_1], [OTHER_1] [x",
+                &mut types
+            ),
             "card 4111111111111111, call 4155550132, ssn [US_SSN_1], [OTHER_1] [x"
         );
-        assert_eq!(types.into_iter().collect::<Vec<_>>(), ["CREDIT_CARD", "PHONE_NUMBER"]);
+        assert_eq!(
+            types.into_iter().collect::<Vec<_>>(),
+            ["CREDIT_CARD", "PHONE_NUMBER"]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod error;
 pub mod extract;
 pub mod people;
+pub mod proxy;
 pub mod routes;
 mod stream;
 
@@ -60,6 +61,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Largest WebSocket message.
     pub max_message_bytes: usize,
+    /// The privacy proxy, when an upstream is configured.
+    pub proxy: Option<Arc<proxy::Proxy>>,
 }
 
 impl AppState {
@@ -70,7 +73,14 @@ impl AppState {
             limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate))),
             metrics: metrics_handle(),
             max_message_bytes: config.max_body_bytes,
+            proxy: None,
         }
+    }
+
+    /// With the privacy proxy.
+    pub fn with_proxy(mut self, proxy: proxy::Proxy) -> AppState {
+        self.proxy = Some(Arc::new(proxy));
+        self
     }
 }
 
@@ -91,12 +101,20 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// The router.
 pub fn app(state: AppState, config: &ServerConfig) -> Router {
+    // The proxy reads its own body up to its own cap, and an LLM may take longer than the
+    // API's request timeout to answer: it sits outside those two layers (it has its own
+    // upstream timeouts).
+    let proxy = Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(proxy::chat_completions),
+    );
     routes::router()
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
+        .merge(proxy)
         .layer(
             // One span per request: method, matched route, request id, and the tenant once
             // authenticated. Never the URI: a query string can carry a searched value. One

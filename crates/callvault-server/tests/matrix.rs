@@ -77,7 +77,17 @@ async fn every_route_against_every_kind_of_caller() {
     // Sessions end at once, so a login gives the "expired session" caller.
     config.login.session_absolute = std::time::Duration::from_millis(1);
     let f = fixture_with(config);
-    let r = &f.router;
+    let (upstream, _) = common::fake_llm::start().await;
+    let router = callvault_server::app(
+        f.state.clone().with_proxy(
+            callvault_server::proxy::Proxy::new(callvault_server::proxy::ProxyConfig::new(
+                &upstream,
+            ))
+            .unwrap(),
+        ),
+        &f.config,
+    );
+    let r = &router;
     let admin = f.acme_admin.clone();
 
     // Objects the routes name.
@@ -418,6 +428,14 @@ async fn every_route_against_every_kind_of_caller() {
             Need::AnyOf(&[P::ManageAlerts]),
             false,
         ),
+        e(
+            "post",
+            "/v1/chat/completions",
+            "/v1/chat/completions".into(),
+            Some(json!({"model": "echo", "messages": [{"role": "user", "content": "hi"}]})),
+            Need::AnyOf(&[P::Ingest]),
+            false,
+        ),
     ];
 
     // The table and the document name the same routes.
@@ -480,7 +498,14 @@ async fn every_route_against_every_kind_of_caller() {
                 "{m} {} with {who}: {problem}",
                 entry.uri
             );
-            assert_eq!(problem["code"], "unauthenticated");
+            // The proxy answers in OpenAI's error shape, the API in problem+json.
+            let code = problem
+                .get("error")
+                .map_or(&problem["code"], |e| &e["code"]);
+            assert!(
+                code == "unauthenticated" || code == "invalid_api_key",
+                "{problem}"
+            );
             checked += 1;
         }
         for role in ROLES {

@@ -20,6 +20,37 @@ pub struct FileConfig {
     pub server: ServerSection,
     #[serde(default)]
     pub audit: AuditSection,
+    #[serde(default)]
+    pub proxy: ProxySection,
+}
+
+/// The privacy proxy (`POST /v1/chat/completions`): off unless an upstream is set.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySection {
+    /// The upstream base URL, e.g. `https://api.openai.com/v1`.
+    pub upstream: Option<String>,
+    /// A file holding the upstream API key (or `CALLVAULT_PROXY_API_KEY`); never inline.
+    pub api_key_file: Option<PathBuf>,
+    /// Models callers may ask for (empty: any).
+    #[serde(default)]
+    pub models: Vec<String>,
+    pub max_body_bytes: Option<usize>,
+    pub response_timeout_secs: Option<u64>,
+    pub idle_timeout_secs: Option<u64>,
+    /// Per-tenant policy: `[proxy.tenants.NAME]` with `pass_through` (types the model may see)
+    /// and `keep_tokens` (types restored as tokens even for the caller).
+    #[serde(default)]
+    pub tenants: std::collections::BTreeMap<String, ProxyTenant>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyTenant {
+    #[serde(default)]
+    pub pass_through: Vec<String>,
+    #[serde(default)]
+    pub keep_tokens: Vec<String>,
 }
 
 /// Where signed audit checkpoints go, and how often they are made.
@@ -87,6 +118,7 @@ pub struct Config {
     pub listen: String,
     pub server: callvault_server::ServerConfig,
     pub audit: callvault_core::AuditConfig,
+    pub proxy: Option<callvault_server::proxy::ProxyConfig>,
 }
 
 pub const CONFIG_FILE: &str = "callvault.toml";
@@ -128,6 +160,9 @@ impl Config {
         }
         if let Some(url) = env("CALLVAULT_AUDIT_WEBHOOK") {
             file.audit.webhook = Some(url);
+        }
+        if let Some(url) = env("CALLVAULT_PROXY_UPSTREAM") {
+            file.proxy.upstream = Some(url);
         }
         Config::from_file(data_dir, file)
     }
@@ -194,6 +229,10 @@ impl Config {
         if let Some(secs) = file.audit.checkpoint_interval_secs {
             audit.checkpoint_interval = std::time::Duration::from_secs(secs.max(1));
         }
+        let proxy = match file.proxy.upstream.clone() {
+            None => None,
+            Some(upstream) => Some(proxy_config(&upstream, file.proxy.clone())?),
+        };
         Ok(Config {
             data_dir: data_dir.to_owned(),
             store,
@@ -201,6 +240,58 @@ impl Config {
             listen: file.server.listen.unwrap_or_else(|| DEFAULT_LISTEN.into()),
             server,
             audit,
+            proxy,
         })
     }
+}
+
+fn proxy_config(
+    upstream: &str,
+    section: ProxySection,
+) -> Result<callvault_server::proxy::ProxyConfig> {
+    if !(upstream.starts_with("http://") || upstream.starts_with("https://")) {
+        bail!("proxy.upstream must be an http:// or https:// URL");
+    }
+    let mut config = callvault_server::proxy::ProxyConfig::new(upstream);
+    let key = match std::env::var("CALLVAULT_PROXY_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+    {
+        Some(key) => Some(key),
+        None => match &section.api_key_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        },
+    };
+    config.api_key = key.map(secrecy::SecretString::from);
+    config.models = section.models;
+    if let Some(n) = section.max_body_bytes {
+        config.max_body_bytes = n;
+    }
+    if let Some(secs) = section.response_timeout_secs {
+        config.response_timeout = std::time::Duration::from_secs(secs.max(1));
+    }
+    if let Some(secs) = section.idle_timeout_secs {
+        config.idle_timeout = std::time::Duration::from_secs(secs.max(1));
+    }
+    for (tenant, policy) in section.tenants {
+        for t in policy.pass_through.iter().chain(&policy.keep_tokens) {
+            if callvault_detect::EntityType::parse(t).is_none() {
+                bail!("proxy.tenants.{tenant}: unknown type {t}");
+            }
+        }
+        config.policies.insert(
+            tenant,
+            callvault_core::proxy::ProxyPolicy {
+                pass_through: policy.pass_through,
+                keep_tokens: policy.keep_tokens,
+            },
+        );
+    }
+    Ok(config)
 }

@@ -215,6 +215,7 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
             ..ServerSection::default()
         },
         audit: Default::default(),
+        proxy: Default::default(),
     };
     let text = toml::to_string_pretty(&file).context("writing the configuration")?;
     // Owner-only: the file may name a PostgreSQL URL.

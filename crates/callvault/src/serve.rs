@@ -55,7 +55,14 @@ pub fn run(config: Config) -> Result<ExitCode> {
     );
     write_vkey(&config.data_dir, &core.audit().vkey());
     let served = runtime.block_on(async move {
-        let state = AppState::new(core, &config.server);
+        let mut state = AppState::new(core, &config.server);
+        if let Some(proxy) = config.proxy.clone() {
+            tracing::info!(upstream = %proxy.upstream, models = ?proxy.models, "privacy proxy on");
+            state = state.with_proxy(
+                callvault_server::proxy::Proxy::new(proxy)
+                    .context("starting the proxy's client")?,
+            );
+        }
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
