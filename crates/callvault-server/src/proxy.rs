@@ -350,22 +350,37 @@ async fn whole_answer(
             "the upstream's answer is not JSON",
         );
     };
-    let table = match restore_table(&mut call).await {
-        Ok(t) => t,
-        Err(e) => {
-            finish(core, call, BTreeSet::new(), Err("restore failed")).await;
-            return from_core(e);
-        }
-    };
     let mut restored = BTreeSet::new();
-    if let Some(choices) = answer.get_mut("choices").and_then(Value::as_array_mut) {
-        for choice in choices {
-            if let Some(message) = choice.get_mut("message") {
-                restore_fields(message, &table, &mut restored);
+    let messages = answer
+        .get_mut("choices")
+        .and_then(Value::as_array_mut)
+        .map(|c| {
+            c.iter_mut()
+                .filter_map(|c| c.get_mut("message"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    // An answer without a `[` has nothing to restore: it need not wait for the call's entry.
+    if messages.iter().any(|m| has_bracket(m)) {
+        let table = match restore_table(&mut call).await {
+            Ok(t) => t,
+            Err(e) => {
+                finish(core, call, BTreeSet::new(), Err("restore failed")).await;
+                return from_core(e);
             }
+        };
+        for message in messages {
+            restore_fields(message, &table, &mut restored);
         }
+        finish(core, call, restored, Ok(())).await;
+    } else {
+        let core = Arc::clone(core);
+        tokio::spawn(async move {
+            let ok = restore_table(&mut call).await.map(|_| ());
+            let outcome = ok.as_ref().map(|_| ()).map_err(|_| "recording failed");
+            finish(&core, call, restored, outcome).await;
+        });
     }
-    finish(core, call, restored, Ok(())).await;
     let mut out = axum::Json(answer).into_response();
     out.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -406,15 +421,10 @@ fn stream_answer(
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
         let mut restored = BTreeSet::new();
-        let table = match restore_table(&mut call).await {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = tx.send(sse(&error_event("restore failed"))).await;
-                let _ = tx.send(Bytes::from_static(b"data: [DONE]\n\n")).await;
-                finish(&core, call, restored, Err("restore failed")).await;
-                return;
-            }
-        };
+        // The table (opened values) is fetched the first time a chunk could hold a label: the
+        // first tokens of most answers go out without waiting for the call's durable entry,
+        // and nothing is restored before it.
+        let mut table: Option<Arc<RestoreTable>> = None;
         let mut events = response.bytes_stream().eventsource();
         let mut choices: HashMap<u64, ChoiceState> = HashMap::new();
         let mut outcome: Result<(), &str> = Ok(());
@@ -461,7 +471,24 @@ fn stream_answer(
                 let _ = tx.send(sse(&chunk)).await;
                 break;
             }
-            restore_chunk(&mut chunk, &table, &mut choices, &mut restored);
+            if table.is_none() && chunk_has_bracket(&chunk) {
+                match restore_table(&mut call).await {
+                    Ok(t) => table = Some(t),
+                    Err(_) => {
+                        outcome = Err("restore failed");
+                        let _ = tx.send(sse(&error_event("restore failed"))).await;
+                        break;
+                    }
+                }
+            }
+            match &table {
+                Some(t) => restore_chunk(&mut chunk, t, &mut choices, &mut restored),
+                None => {
+                    if let Some(object) = chunk.as_object_mut() {
+                        object.remove("obfuscation");
+                    }
+                }
+            }
             if tx.send(sse(&chunk)).await.is_err() {
                 // The client went away: dropping the upstream stream closes its connection.
                 outcome = Err("client went away");
@@ -480,6 +507,12 @@ fn stream_answer(
         if outcome.is_err() && outcome != Err("client went away") {
             let _ = tx.send(Bytes::from_static(b"data: [DONE]\n\n")).await;
         }
+        if table.is_none() && outcome != Err("restore failed") {
+            // Nothing needed restoring; the call's tokens and entry must still be durable.
+            if restore_table(&mut call).await.is_err() && outcome.is_ok() {
+                outcome = Err("recording failed");
+            }
+        }
         finish(&core, call, restored, outcome).await;
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -495,6 +528,30 @@ fn stream_answer(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out
+}
+
+/// Whether any text field of a message (or delta) holds a `[`.
+fn has_bracket(message: &Value) -> bool {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| s.contains('['));
+    ["content", "refusal", "reasoning_content"]
+        .iter()
+        .any(|k| text(message.get(*k)))
+        || message
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .is_some_and(|calls| calls.iter().any(|c| text(c.pointer("/function/arguments"))))
+        || text(message.pointer("/function_call/arguments"))
+}
+
+fn chunk_has_bracket(chunk: &Value) -> bool {
+    chunk
+        .get("choices")
+        .and_then(Value::as_array)
+        .is_some_and(|choices| {
+            choices
+                .iter()
+                .any(|c| c.get("delta").is_some_and(has_bracket))
+        })
 }
 
 fn sse(value: &Value) -> Bytes {
