@@ -287,22 +287,19 @@ impl Core {
         grant_record.detail = Some(format!("model={model} opening for restore"));
         let keep = policy.keep_tokens.clone();
         let restore = tokio::spawn(async move {
-            let job = WriteJob {
-                tokens: new_tokens.clone(),
-                ..WriteJob::default()
-            };
-            if let Err(e) = core.writer().submit(job).await {
-                *guard = None;
-                return Err(e);
-            }
-            drop(guard);
-            let (store, vault, audit) = (
+            let (store, vault, writer) = (
                 Arc::clone(core.store()),
                 Arc::clone(core.vault()),
-                Arc::clone(core.audit()),
+                Arc::clone(core.writer()),
             );
-            blocking(move || -> Result<Arc<RestoreTable>, CoreError> {
-                let grant = callvault_audit::grant(audit.as_ref(), grant_record)?;
+            let opened = blocking(move || -> Result<Arc<RestoreTable>, CoreError> {
+                // The new tokens and the call's entry commit together; the grant exists only
+                // once both are durable.
+                let log = TokensWithEntry {
+                    writer: &writer,
+                    tokens: std::sync::Mutex::new(Some(new_tokens)),
+                };
+                let grant = callvault_audit::grant(&log, grant_record)?;
                 let mut entries: Vec<(String, String, Zeroizing<String>)> = new_values;
                 for row in store.tokens(&tenant, &conv)? {
                     if row.sealed.is_empty() || entries.iter().any(|(l, _, _)| *l == row.label) {
@@ -329,7 +326,14 @@ impl Core {
                 }
                 Ok(Arc::new(RestoreTable::new(entries, &keep)))
             })
-            .await?
+            .await
+            .and_then(|r| r);
+            if opened.is_err() {
+                // The tokens may not be stored: the state ran ahead and is reloaded next time.
+                *guard = None;
+            }
+            drop(guard);
+            opened
         });
         Ok(ProxyCall {
             tenant: p.tenant.clone(),
@@ -338,6 +342,31 @@ impl Core {
             restore,
             record,
         })
+    }
+}
+
+/// A durable log that commits the request's new tokens with the call's entry, in one
+/// group commit.
+struct TokensWithEntry<'a> {
+    writer: &'a crate::writer::GroupCommit,
+    tokens: std::sync::Mutex<Option<Vec<TokenRow>>>,
+}
+
+impl callvault_audit::DurableLog for TokensWithEntry<'_> {
+    fn append_durable(&self, record: AuditRecord) -> Result<u64, callvault_audit::AuditError> {
+        let tokens = self
+            .tokens
+            .lock()
+            .ok()
+            .and_then(|mut t| t.take())
+            .unwrap_or_default();
+        self.writer
+            .submit_blocking(WriteJob {
+                tokens,
+                audit: vec![record],
+                ..WriteJob::default()
+            })
+            .map_err(|e| callvault_audit::AuditError::Unavailable(e.to_string()))
     }
 }
 

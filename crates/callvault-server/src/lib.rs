@@ -167,6 +167,14 @@ pub async fn run(
     let purge = tokio::spawn(purge_job(Arc::clone(&core), config.purge_interval));
     let checkpoints = tokio::spawn(checkpoint_job(Arc::clone(&core)));
     let router = app(state, &config);
+    // No Nagle: streamed answers are many small writes, and waiting for the peer's delayed
+    // ACK would add 40 ms to each.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -14,7 +14,8 @@
 //! - `broken`: one chunk, then the connection ends without `[DONE]`;
 //! - `garbage`: a 200 that is not JSON;
 //! - `slow`: waits 3 s before answering;
-//! - `trickle`: streams a chunk every 50 ms for 10 s (for cancellation).
+//! - `trickle`: streams a chunk every 50 ms for 10 s (for cancellation);
+//! - `stream20`: 20 chunks of the echo, 50 ms apart, then a clean end (for load).
 
 #![allow(dead_code)]
 
@@ -54,6 +55,10 @@ pub async fn start() -> (String, Recorder) {
         .with_state(recorder.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
@@ -142,6 +147,12 @@ async fn completions(State(rec): State<Recorder>, headers: HeaderMap, body: Byte
             vec![s[..at].to_owned(), s[at..].to_owned()]
         } else if model == "bytes" {
             s.chars().map(|c| c.to_string()).collect()
+        } else if model == "stream20" {
+            let step = s.len().div_ceil(20).max(1);
+            s.as_bytes()
+                .chunks(step)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect()
         } else {
             vec![s.to_owned()]
         }
@@ -178,6 +189,27 @@ async fn completions(State(rec): State<Recorder>, headers: HeaderMap, body: Byte
         }
         "broken" => {
             return sse_response(Body::from(format!("data: {}\n\n", events[1])));
+        }
+        "stream20" => {
+            let mut all: Vec<String> = events.clone();
+            all.push(
+                chunk(json!([{"index": 0, "delta": {}, "finish_reason": "stop"}])).to_string(),
+            );
+            let stream = futures_util::stream::unfold((0usize, all), |(k, all)| async move {
+                if k > all.len() {
+                    return None;
+                }
+                if k > 0 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                let data = if k == all.len() {
+                    "data: [DONE]\n\n".to_owned()
+                } else {
+                    format!("data: {}\n\n", all[k])
+                };
+                Some((Ok::<Bytes, std::io::Error>(Bytes::from(data)), (k + 1, all)))
+            });
+            return sse_response(Body::from_stream(stream));
         }
         "trickle" => {
             let guard = CancelGuard(rec.cancelled.clone(), false);
