@@ -264,8 +264,17 @@ impl Core {
             new_tokens: Vec::new(),
             new_values: Vec::new(),
             types: BTreeSet::new(),
+            collecting: true,
+            known: Vec::new(),
         };
-        let walked = work.request(body);
+        // Two passes: the first learns every value the detector finds anywhere in the request,
+        // the second replaces those and every other occurrence of the same text (a name caught
+        // once is caught everywhere in the request).
+        let walked = work.request(body).and_then(|()| {
+            work.collecting = false;
+            work.context = Conversation::new();
+            work.request(body)
+        });
         let (new_tokens, new_values, types) = (work.new_tokens, work.new_values, work.types);
         if let Err(e) = walked {
             *guard = None;
@@ -381,6 +390,10 @@ struct Tokenizer<'a> {
     new_tokens: Vec<TokenRow>,
     new_values: Vec<(String, String, Zeroizing<String>)>,
     types: BTreeSet<String>,
+    /// The first pass only learns values.
+    collecting: bool,
+    /// Surface text of every tokenized value found in the request, with its type and value.
+    known: Vec<(Zeroizing<String>, EntityType, Zeroizing<String>)>,
 }
 
 impl Tokenizer<'_> {
@@ -467,30 +480,70 @@ impl Tokenizer<'_> {
     /// The text with every value replaced by its label (or type, for masked types).
     fn text(&mut self, speaker: Option<&str>, text: &str) -> Result<String, CoreError> {
         let findings = self.context.push(speaker, text);
-        if findings.is_empty() {
+        // (start, end, type, the value to tokenize; `None` for a masked type)
+        let mut spans: Vec<(usize, usize, EntityType, Option<Zeroizing<String>>)> = Vec::new();
+        for f in &findings {
+            if f.end > text.len() || self.pass_through.iter().any(|t| t == f.entity.as_str()) {
+                continue;
+            }
+            match self.policy.action(f.entity) {
+                Treat::Keep => {}
+                Treat::Mask => spans.push((f.start, f.end, f.entity, None)),
+                Treat::Tokenize => {
+                    let value = Zeroizing::new(f.value.expose_secret().to_owned());
+                    let raw = &text[f.start..f.end];
+                    if self.collecting
+                        && raw.chars().count() >= 4
+                        && !self.known.iter().any(|(k, _, _)| k.as_str() == raw)
+                    {
+                        self.known
+                            .push((Zeroizing::new(raw.to_owned()), f.entity, value.clone()));
+                    }
+                    spans.push((f.start, f.end, f.entity, Some(value)));
+                }
+            }
+        }
+        if self.collecting {
             return Ok(text.to_owned());
         }
+        // Other occurrences of values found elsewhere in the request, on word boundaries.
+        for (raw, entity, value) in &self.known {
+            for (at, _) in text.match_indices(raw.as_str()) {
+                let end = at + raw.len();
+                let bounded = !text[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+                    && !text[end..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphanumeric);
+                let free = spans.iter().all(|(s, e, _, _)| end <= *s || at >= *e);
+                if bounded && free {
+                    spans.push((at, end, *entity, Some(value.clone())));
+                }
+            }
+        }
+        if spans.is_empty() {
+            return Ok(text.to_owned());
+        }
+        spans.sort_by_key(|(start, _, _, _)| *start);
         let mut out = String::with_capacity(text.len());
         let mut pos = 0;
-        for f in &findings {
-            if f.start < pos || f.end > text.len() {
+        for (start, end, entity, value) in spans {
+            if start < pos {
                 continue;
             }
-            let entity = f.entity.as_str();
-            if self.pass_through.iter().any(|t| t == entity) {
-                continue;
-            }
-            let label = match self.policy.action(f.entity) {
-                Treat::Keep => continue,
-                Treat::Mask => entity.to_owned(),
-                Treat::Tokenize => self.token(f.entity, f.value.expose_secret())?,
+            let label = match value {
+                None => entity.as_str().to_owned(),
+                Some(value) => self.token(entity, &value)?,
             };
-            self.types.insert(entity.to_owned());
-            out.push_str(&text[pos..f.start]);
+            self.types.insert(entity.as_str().to_owned());
+            out.push_str(&text[pos..start]);
             out.push('[');
             out.push_str(&label);
             out.push(']');
-            pos = f.end;
+            pos = end;
         }
         out.push_str(&text[pos..]);
         Ok(out)

@@ -35,7 +35,7 @@ fn prompt() -> Vec<Value> {
     let system = "You are the voice agent of a bank's card services line. Be brief, confirm what \
         the caller says, never read a full card number aloud, and hand over to a person when the \
         caller asks for one. "
-        .repeat(7);
+        .repeat(8);
     vec![
         json!({"role": "system", "content": system}),
         json!({"role": "assistant", "content": "Thanks for calling. Can I have your name and the card you are calling about?"}),
