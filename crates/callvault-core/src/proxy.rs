@@ -48,7 +48,11 @@ pub struct ProxyCall {
     pub tenant: String,
     pub conversation: String,
     pub types_tokenized: Vec<String>,
-    /// The restore table, once the call's audit entry is durable.
+    /// The labels this very request produced and the values the caller sent for them: the
+    /// answer can get those back at once, since nothing is opened from the vault for them.
+    pub immediate: Arc<RestoreTable>,
+    /// The whole conversation's table, once the call's audit entry is durable (values of
+    /// earlier turns are opened from the vault with its grant).
     pub restore: tokio::task::JoinHandle<Result<Arc<RestoreTable>, CoreError>>,
     record: AuditRecord,
 }
@@ -114,6 +118,29 @@ impl RestoreTable {
         self.max_len
     }
 
+    /// Whether `text` holds a complete label-shaped `[TYPE_N]` this table does not know (one
+    /// from an earlier turn, for the whole conversation's table).
+    pub fn has_unknown_label(&self, text: &str) -> bool {
+        let mut rest = text;
+        while let Some(open) = rest.find('[') {
+            let after = &rest[open + 1..];
+            if let Some(close) = after.find(']') {
+                let inner = &after[..close];
+                let shaped = inner.rsplit_once('_').is_some_and(|(kind, n)| {
+                    !kind.is_empty()
+                        && !n.is_empty()
+                        && n.bytes().all(|b| b.is_ascii_digit())
+                        && kind.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_')
+                });
+                if shaped && !self.labels.contains_key(&inner.to_ascii_uppercase()) {
+                    return true;
+                }
+            }
+            rest = after;
+        }
+        false
+    }
+
     /// Replaces every known `[LABEL]` in `text`; records the types restored.
     pub fn restore(&self, text: &str, restored: &mut BTreeSet<String>) -> String {
         let mut out = String::with_capacity(text.len());
@@ -174,6 +201,16 @@ impl StreamRestorer {
         let hold = self.hold_from();
         let ready: String = self.pending.drain(..hold).collect();
         self.table.restore(&ready, restored)
+    }
+
+    /// What is held back, not yet shown.
+    pub fn pending(&self) -> &str {
+        &self.pending
+    }
+
+    /// Changes the table (to the whole conversation's).
+    pub fn set_table(&mut self, table: Arc<RestoreTable>) {
+        self.table = table;
     }
 
     /// Everything still held (end of the field).
@@ -266,6 +303,7 @@ impl Core {
             types: BTreeSet::new(),
             collecting: true,
             known: Vec::new(),
+            produced: Vec::new(),
         };
         // Two passes: the first learns every value the detector finds anywhere in the request,
         // the second replaces those and every other occurrence of the same text (a name caught
@@ -276,6 +314,7 @@ impl Core {
             work.request(body)
         });
         let (new_tokens, new_values, types) = (work.new_tokens, work.new_values, work.types);
+        let immediate = Arc::new(RestoreTable::new(work.produced, &policy.keep_tokens));
         if let Err(e) = walked {
             *guard = None;
             return Err(e);
@@ -345,6 +384,7 @@ impl Core {
             opened
         });
         Ok(ProxyCall {
+            immediate,
             tenant: p.tenant.clone(),
             conversation,
             types_tokenized: types,
@@ -394,6 +434,8 @@ struct Tokenizer<'a> {
     collecting: bool,
     /// Surface text of every tokenized value found in the request, with its type and value.
     known: Vec<(Zeroizing<String>, EntityType, Zeroizing<String>)>,
+    /// Every label this request produced, with its type and the value the caller sent.
+    produced: Vec<(String, String, Zeroizing<String>)>,
 }
 
 impl Tokenizer<'_> {
@@ -582,6 +624,13 @@ impl Tokenizer<'_> {
                 Zeroizing::new(value.to_owned()),
             ));
         }
+        if !self.produced.iter().any(|(l, _, _)| *l == token.label) {
+            self.produced.push((
+                token.label.clone(),
+                name.to_owned(),
+                Zeroizing::new(value.to_owned()),
+            ));
+        }
         Ok(token.label)
     }
 }
@@ -633,6 +682,15 @@ mod tests {
             types.into_iter().collect::<Vec<_>>(),
             ["CREDIT_CARD", "PHONE_NUMBER"]
         );
+    }
+
+    #[test]
+    fn labels_the_table_does_not_know_are_noticed() {
+        let t = table();
+        assert!(!t.has_unknown_label("[credit_card_1], [x], [soon], [US_SSN_1], [A_B]"));
+        assert!(t.has_unknown_label("call [PHONE_NUMBER_2] today"));
+        assert!(t.has_unknown_label("[person_1]"));
+        assert!(!t.has_unknown_label("[PHONE_NUMBER_"), "not complete yet");
     }
 
     #[test]

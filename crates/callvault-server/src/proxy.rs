@@ -360,8 +360,10 @@ async fn whole_answer(
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    // An answer without a `[` has nothing to restore: it need not wait for the call's entry.
-    if messages.iter().any(|m| has_bracket(m)) {
+    // Labels this request produced come back from the values the caller just sent; only a
+    // label of an earlier turn needs the whole conversation's table, opened from the vault
+    // after the call's entry is durable.
+    if messages.iter().any(|m| needs_full(m, &call.immediate)) {
         let table = match restore_table(&mut call).await {
             Ok(t) => t,
             Err(e) => {
@@ -374,6 +376,10 @@ async fn whole_answer(
         }
         finish(core, call, restored, Ok(())).await;
     } else {
+        let immediate = Arc::clone(&call.immediate);
+        for message in messages {
+            restore_fields(message, &immediate, &mut restored);
+        }
         let core = Arc::clone(core);
         tokio::spawn(async move {
             let ok = restore_table(&mut call).await.map(|_| ());
@@ -421,10 +427,11 @@ fn stream_answer(
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
         let mut restored = BTreeSet::new();
-        // The table (opened values) is fetched the first time a chunk could hold a label: the
-        // first tokens of most answers go out without waiting for the call's durable entry,
-        // and nothing is restored before it.
-        let mut table: Option<Arc<RestoreTable>> = None;
+        // Labels this request produced are restored from what the caller just sent; the whole
+        // conversation's table (opened from the vault after the call's entry is durable) is
+        // fetched only when a chunk completes a label of an earlier turn.
+        let mut table = Arc::clone(&call.immediate);
+        let mut full = false;
         let mut events = response.bytes_stream().eventsource();
         let mut choices: HashMap<u64, ChoiceState> = HashMap::new();
         let mut outcome: Result<(), &str> = Ok(());
@@ -471,9 +478,17 @@ fn stream_answer(
                 let _ = tx.send(sse(&chunk)).await;
                 break;
             }
-            if table.is_none() && chunk_has_bracket(&chunk) {
+            if !full && chunk_needs_full(&chunk, &choices, &table) {
                 match restore_table(&mut call).await {
-                    Ok(t) => table = Some(t),
+                    Ok(t) => {
+                        table = t;
+                        full = true;
+                        for state in choices.values_mut() {
+                            for r in state.fields.values_mut() {
+                                r.set_table(Arc::clone(&table));
+                            }
+                        }
+                    }
                     Err(_) => {
                         outcome = Err("restore failed");
                         let _ = tx.send(sse(&error_event("restore failed"))).await;
@@ -481,14 +496,7 @@ fn stream_answer(
                     }
                 }
             }
-            match &table {
-                Some(t) => restore_chunk(&mut chunk, t, &mut choices, &mut restored),
-                None => {
-                    if let Some(object) = chunk.as_object_mut() {
-                        object.remove("obfuscation");
-                    }
-                }
-            }
+            restore_chunk(&mut chunk, &table, &mut choices, &mut restored);
             if tx.send(sse(&chunk)).await.is_err() {
                 // The client went away: dropping the upstream stream closes its connection.
                 outcome = Err("client went away");
@@ -507,7 +515,7 @@ fn stream_answer(
         if outcome.is_err() && outcome != Err("client went away") {
             let _ = tx.send(Bytes::from_static(b"data: [DONE]\n\n")).await;
         }
-        if table.is_none() && outcome != Err("restore failed") {
+        if !full && outcome != Err("restore failed") {
             // Nothing needed restoring; the call's tokens and entry must still be durable.
             if restore_table(&mut call).await.is_err() && outcome.is_ok() {
                 outcome = Err("recording failed");
@@ -530,28 +538,65 @@ fn stream_answer(
     out
 }
 
-/// Whether any text field of a message (or delta) holds a `[`.
-fn has_bracket(message: &Value) -> bool {
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| s.contains('['));
+/// Whether a whole message holds a label `table` does not know.
+fn needs_full(message: &Value, table: &RestoreTable) -> bool {
+    let unknown = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .is_some_and(|s| table.has_unknown_label(s))
+    };
     ["content", "refusal", "reasoning_content"]
         .iter()
-        .any(|k| text(message.get(*k)))
+        .any(|k| unknown(message.get(*k)))
         || message
             .get("tool_calls")
             .and_then(Value::as_array)
-            .is_some_and(|calls| calls.iter().any(|c| text(c.pointer("/function/arguments"))))
-        || text(message.pointer("/function_call/arguments"))
+            .is_some_and(|calls| {
+                calls
+                    .iter()
+                    .any(|c| unknown(c.pointer("/function/arguments")))
+            })
+        || unknown(message.pointer("/function_call/arguments"))
 }
 
-fn chunk_has_bracket(chunk: &Value) -> bool {
-    chunk
-        .get("choices")
-        .and_then(Value::as_array)
-        .is_some_and(|choices| {
+/// Whether a chunk completes, with what its fields hold back, a label `table` does not know.
+fn chunk_needs_full(
+    chunk: &Value,
+    choices: &HashMap<u64, ChoiceState>,
+    table: &RestoreTable,
+) -> bool {
+    let Some(list) = chunk.get("choices").and_then(Value::as_array) else {
+        return false;
+    };
+    list.iter().any(|choice| {
+        let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
+        let held = |field: &str| {
             choices
-                .iter()
-                .any(|c| c.get("delta").is_some_and(has_bracket))
-        })
+                .get(&index)
+                .and_then(|s| s.fields.get(field))
+                .map_or("", |r| r.pending())
+                .to_owned()
+        };
+        let unknown = |field: &str, v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .is_some_and(|s| table.has_unknown_label(&(held(field) + s)))
+        };
+        let Some(delta) = choice.get("delta") else {
+            return false;
+        };
+        ["content", "refusal", "reasoning_content"]
+            .iter()
+            .any(|k| unknown(k, delta.get(*k)))
+            || delta
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .is_some_and(|calls| {
+                    calls.iter().any(|c| {
+                        let k = c.get("index").and_then(Value::as_u64).unwrap_or(0);
+                        unknown(&format!("tool.{k}"), c.pointer("/function/arguments"))
+                    })
+                })
+            || unknown("function_call", delta.pointer("/function_call/arguments"))
+    })
 }
 
 fn sse(value: &Value) -> Bytes {

@@ -200,6 +200,24 @@ async fn the_model_sees_tokens_and_the_caller_gets_values_back() {
         .unwrap()
         .contains("4111111111111111"));
 
+    // A label from an earlier call of the conversation (the phone was said in the first one):
+    // restored from the vault, whole and streamed.
+    let earlier = json!({"model": "say:we will call [PHONE_NUMBER_1]", "messages": [{"role": "user", "content": "thanks"}]});
+    let (_, body) = send(&r, &f.acme_ingest, Some(&conv), earlier.clone()).await;
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        answer["choices"][0]["message"]["content"],
+        "we will call 4155550132"
+    );
+    let mut streamed = earlier;
+    streamed["stream"] = json!(true);
+    streamed["model"] = json!("say:we will call [PHONE_NUMBER_1] soon");
+    let (_, text) = send(&r, &f.acme_ingest, Some(&conv), streamed).await;
+    assert!(
+        text.contains("we will call 4155550132") || text.contains("4155550132"),
+        "{text}"
+    );
+
     // Tokens of another conversation are never restored.
     let other = conversation(&f).await;
     let (_, body) = send(&r, &f.acme_ingest, Some(&other), json!({"model": "say:[CREDIT_CARD_1] and [PHONE_NUMBER_1]", "messages": [{"role": "user", "content": "hello"}]})).await;
@@ -220,7 +238,7 @@ async fn the_model_sees_tokens_and_the_caller_gets_values_back() {
             v["action"] == "proxy.call" && v["detail"].as_str().unwrap_or("").contains("restored=")
         })
         .collect();
-    assert_eq!(calls.len(), 3);
+    assert_eq!(calls.len(), 5);
     assert_eq!(calls[0]["resources"]["conversations"][0], conv.as_str());
     assert!(calls[0]["data_types"]
         .as_array()
