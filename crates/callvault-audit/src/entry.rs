@@ -78,6 +78,9 @@ pub enum Action {
     /// A person was enrolled (password, TOTP, recovery codes).
     #[serde(rename = "principal.person.enrol")]
     PersonEnrol,
+    /// Redacted conversations were exported in bulk.
+    #[serde(rename = "export")]
+    Export,
     /// Principals were listed.
     #[serde(rename = "principal.list")]
     PrincipalList,
@@ -138,6 +141,7 @@ impl Action {
             Action::AuditRead => "audit.read",
             Action::ProxyCall => "proxy.call",
             Action::PersonEnrol => "principal.person.enrol",
+            Action::Export => "export",
             Action::PrincipalList => "principal.list",
             Action::PrincipalDisable => "principal.disable",
             Action::TokenRotate => "principal.token.rotate",
@@ -175,6 +179,7 @@ impl Action {
         Action::AuditRead,
         Action::ProxyCall,
         Action::PersonEnrol,
+        Action::Export,
         Action::PrincipalList,
         Action::PrincipalDisable,
         Action::TokenRotate,

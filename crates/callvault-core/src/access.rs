@@ -24,6 +24,8 @@ pub enum Permission {
     RevealContact,
     /// Reveal every kept type (cards, bank and government ids, health ids, dates of birth...).
     RevealAll,
+    /// Export redacted conversations in bulk.
+    Export,
     /// Erase a customer.
     Erase,
     /// Add, disable and list principals; issue and revoke tokens.
@@ -49,6 +51,7 @@ impl Permission {
             Permission::Search => "search",
             Permission::RevealContact => "reveal_contact",
             Permission::RevealAll => "reveal_all",
+            Permission::Export => "export",
             Permission::Erase => "erase",
             Permission::ManagePrincipals => "manage_principals",
             Permission::ManageKeys => "manage_keys",
@@ -65,6 +68,7 @@ impl Permission {
         Permission::Search,
         Permission::RevealContact,
         Permission::RevealAll,
+        Permission::Export,
         Permission::Erase,
         Permission::ManagePrincipals,
         Permission::ManageKeys,
@@ -95,12 +99,20 @@ pub fn role_permissions(role: &str) -> Option<&'static [Permission]> {
     Some(match role {
         "ingest" => &[Ingest, ReadRedacted],
         "agent" => &[ReadRedacted, RevealContact],
-        "supervisor" => &[ReadRedacted, Search, RevealContact, RevealAll, Approve],
+        "supervisor" => &[
+            ReadRedacted,
+            Search,
+            RevealContact,
+            RevealAll,
+            Export,
+            Approve,
+        ],
         "auditor" => &[ReadAudit],
         "security_officer" => &[ReadAudit, ManageAlerts, Approve, Erase],
         "admin" => &[
             ReadRedacted,
             Search,
+            Export,
             Erase,
             ManagePrincipals,
             ManageKeys,

@@ -562,6 +562,31 @@ impl Core {
         Ok(exists)
     }
 
+    /// A conversation of the principal's tenant, redacted, for callers that authorized and
+    /// audit the read themselves (export).
+    pub(crate) async fn conversation_unaudited(
+        &self,
+        p: &Principal,
+        id: &str,
+    ) -> Result<ConversationView, CoreError> {
+        self.audit_healthy()?;
+        let (store, tenant, conv) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
+        let (row, turns) = blocking(move || -> Result<_, CoreError> {
+            let row = store
+                .conversation(&tenant, &conv)?
+                .ok_or(CoreError::NotFound("conversation"))?;
+            let turns = store.turns(&tenant, &conv)?;
+            Ok((row, turns))
+        })
+        .await??;
+        Ok(ConversationView {
+            id: row.id,
+            customer_ref: row.customer_ref,
+            created_at: row.created_at,
+            turns: turns.into_iter().map(turn_view).collect::<Result<_, _>>()?,
+        })
+    }
+
     pub async fn conversation(
         &self,
         p: &Principal,

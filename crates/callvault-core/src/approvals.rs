@@ -17,12 +17,27 @@ use crate::app::{blocking, distinct_sorted, now_ms, Core};
 use crate::reveal::{redact_reason, Purpose};
 use crate::CoreError;
 
-/// A request for approval of a bulk reveal.
+/// What an approval is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalAction {
+    #[default]
+    Reveal,
+    Export,
+}
+
+/// A request for approval of a bulk reveal or export.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalRequest {
-    /// Token ids to be revealed.
+    #[serde(default)]
+    pub action: ApprovalAction,
+    /// Token ids to be revealed (reveal).
+    #[serde(default)]
     pub tokens: Vec<String>,
+    /// Conversation ids to be exported (export).
+    #[serde(default)]
+    pub conversations: Vec<String>,
     pub purpose: Purpose,
     /// Why (10 to 500 characters; recorded redacted).
     pub reason: String,
@@ -54,6 +69,12 @@ pub fn reveal_scope(tokens: &[String], purpose: Purpose) -> String {
     serde_json::json!({"tokens": tokens, "purpose": purpose.as_str()}).to_string()
 }
 
+/// The same for an export: the distinct conversation ids, sorted, and the purpose.
+pub fn export_scope(conversations: &[String], purpose: Purpose) -> String {
+    let conversations = distinct_sorted(conversations.iter().map(String::as_str));
+    serde_json::json!({"conversations": conversations, "purpose": purpose.as_str()}).to_string()
+}
+
 impl Core {
     /// Asks for a second principal's approval of a bulk reveal.
     pub async fn request_approval(
@@ -61,17 +82,30 @@ impl Core {
         p: &Principal,
         request: ApprovalRequest,
     ) -> Result<ApprovalView, CoreError> {
-        self.authorize(p, Permission::RevealContact, Action::ApprovalRequest)
-            .await?;
+        let (needed, items, scope, action) = match request.action {
+            ApprovalAction::Reveal => (
+                Permission::RevealContact,
+                &request.tokens,
+                reveal_scope(&request.tokens, request.purpose),
+                "reveal",
+            ),
+            ApprovalAction::Export => (
+                Permission::Export,
+                &request.conversations,
+                export_scope(&request.conversations, request.purpose),
+                "export",
+            ),
+        };
+        self.authorize(p, needed, Action::ApprovalRequest).await?;
         let n = request.reason.chars().count();
-        if request.tokens.is_empty()
-            || request.tokens.len() > 1000
+        if items.is_empty()
+            || items.len() > 1000
             || !(10..=500).contains(&n)
             || request.reason.chars().any(char::is_control)
         {
             return Err(CoreError::invalid(
                 "invalid_request",
-                "name 1 to 1000 tokens and a reason of 10 to 500 characters",
+                "name 1 to 1000 tokens (or conversations) and a reason of 10 to 500 characters",
             ));
         }
         let now = now_ms();
@@ -79,8 +113,8 @@ impl Core {
             tenant: p.tenant.clone(),
             id: crate::app::random_id("apr_")?,
             requester: p.id.clone(),
-            action: "reveal".into(),
-            scope: reveal_scope(&request.tokens, request.purpose),
+            action: action.into(),
+            scope,
             created_at: now,
             expires_at: now + self.config().approval_window.as_millis() as i64,
             approved_by: None,
@@ -90,7 +124,9 @@ impl Core {
         record.purpose = Some(request.purpose.as_str().into());
         record.reason = Some(redact_reason(&request.reason));
         record.resources.tokens = distinct_sorted(request.tokens.iter().map(String::as_str));
-        record.detail = Some(format!("approval={}", row.id));
+        record.resources.conversations =
+            distinct_sorted(request.conversations.iter().map(String::as_str));
+        record.detail = Some(format!("approval={} action={action}", row.id));
         let (store, insert) = (Arc::clone(self.store()), row.clone());
         blocking(move || store.create_approval(&insert, &record)).await??;
         Ok(ApprovalView {

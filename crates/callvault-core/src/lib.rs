@@ -21,6 +21,7 @@ pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod ingest;
 pub mod people;
 pub mod principals;

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use callvault_core::approvals::{AlertView, ApprovalRequest, ApprovalView};
+use callvault_core::export::{Export, ExportRequest, Rotation};
 use callvault_core::people::{Enrolment, SecondFactor};
 use callvault_core::principals::{IssuedToken, PrincipalView};
 use callvault_core::CoreError;
@@ -31,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/approvals", post(request_approval))
         .route("/v1/approvals/{id}/approve", post(approve))
         .route("/v1/alerts", get(alerts))
+        .route("/v1/exports", post(export))
+        .route("/v1/keys/rotate", post(rotate_keys))
 }
 
 /// A login: password and TOTP code (or one recovery code).
@@ -288,4 +291,31 @@ pub async fn alerts(
 ) -> Result<Response, ApiError> {
     let alerts = state.core.alerts(&p).await?;
     Ok(Json(AlertList { alerts }).into_response())
+}
+
+/// Exports redacted conversations (above the dual-control threshold, with an approval).
+#[utoipa::path(post, path = "/v1/exports", request_body = ExportRequest,
+    responses((status = 200, body = Export), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+    StrictJson(body): StrictJson<ExportRequest>,
+) -> Result<Response, ApiError> {
+    let out = state.core.export(&p, body).await?;
+    let mut response = Json(out).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// Rotates the tenant's wrapping key (data keys are rewrapped in the background).
+#[utoipa::path(post, path = "/v1/keys/rotate",
+    responses((status = 200, body = Rotation), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn rotate_keys(
+    State(state): State<AppState>,
+    Authenticated(p): Authenticated,
+) -> Result<Response, ApiError> {
+    let out = state.core.rotate_keys(&p).await?;
+    Ok(Json(out).into_response())
 }

@@ -430,6 +430,24 @@ async fn every_route_against_every_kind_of_caller() {
         ),
         e(
             "post",
+            "/v1/exports",
+            "/v1/exports".into(),
+            Some(
+                json!({"conversations": [&id], "purpose": "legal_obligation", "reason": "regulator asked for it"}),
+            ),
+            Need::AnyOf(&[P::Export]),
+            true,
+        ),
+        e(
+            "post",
+            "/v1/keys/rotate",
+            "/v1/keys/rotate".into(),
+            None,
+            Need::AnyOf(&[P::ManageKeys]),
+            false,
+        ),
+        e(
+            "post",
             "/v1/chat/completions",
             "/v1/chat/completions".into(),
             Some(json!({"model": "echo", "messages": [{"role": "user", "content": "hi"}]})),

@@ -536,3 +536,122 @@ async fn service_tokens_have_scopes_rotate_without_downtime_and_die_with_their_p
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not oneself");
 }
+
+#[tokio::test]
+async fn bulk_export_needs_a_second_principal_and_keys_rotate_without_losing_data() {
+    let f = fixture_with(relaxed());
+    let r = &f.router;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (_, conv) = call(
+            r,
+            "POST",
+            "/v1/conversations",
+            Some(&f.acme_ingest),
+            Some(json!({"customer_ref": format!("c-{i}")})),
+        )
+        .await;
+        let id = conv["id"].as_str().unwrap().to_owned();
+        call(
+            r,
+            "POST",
+            &format!("/v1/conversations/{id}/turns"),
+            Some(&f.acme_ingest),
+            Some(json!({"speaker": "customer", "text": "my phone is 415 555 0132"})),
+        )
+        .await;
+        ids.push(id);
+    }
+    let sup = enrol(r, &f.acme_admin, "sup-1", "supervisor").await;
+    let (_, s) = login(
+        r,
+        "sup-1",
+        sup["password"].as_str().unwrap(),
+        &code_now(sup["otpauth_uri"].as_str().unwrap()),
+    )
+    .await;
+    let sup_token = s["token"].as_str().unwrap().to_owned();
+    let ask = |conversations: &[String], approval: Option<&str>| json!({"conversations": conversations, "purpose": "legal_obligation", "reason": "regulator request 2026-31", "approval": approval});
+    let (status, one) = call(
+        r,
+        "POST",
+        "/v1/exports",
+        Some(&sup_token),
+        Some(ask(&ids[..1], None)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(
+        one["conversations"][0]["turns"][0]["redacted"],
+        "my phone is [PHONE_NUMBER_1]"
+    );
+    assert!(!one.to_string().contains("555 0132"), "redacted only");
+    let (status, _) = call(
+        r,
+        "POST",
+        "/v1/exports",
+        Some(&sup_token),
+        Some(ask(&ids, None)),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "three is over the threshold of two"
+    );
+    let (status, request) = call(r, "POST", "/v1/approvals", Some(&sup_token), Some(json!({"action": "export", "conversations": ids, "purpose": "legal_obligation", "reason": "regulator request 2026-31"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let approval = request["id"].as_str().unwrap().to_owned();
+    let other = enrol(r, &f.acme_admin, "sec-1", "security_officer").await;
+    let (_, s) = login(
+        r,
+        "sec-1",
+        other["password"].as_str().unwrap(),
+        &code_now(other["otpauth_uri"].as_str().unwrap()),
+    )
+    .await;
+    let (status, _) = call(
+        r,
+        "POST",
+        &format!("/v1/approvals/{approval}/approve"),
+        s["token"].as_str(),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, all) = call(
+        r,
+        "POST",
+        "/v1/exports",
+        Some(&sup_token),
+        Some(ask(&ids, Some(&approval))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["conversations"].as_array().unwrap().len(), 3);
+    // An export approval is not a reveal approval.
+    let (status, _) = call(r, "POST", "/v1/reveal", Some(&sup_token), Some(json!({"tokens": ["tok_a", "tok_b", "tok_c"], "purpose": "legal_obligation", "reason": "regulator request 2026-31", "approval": approval}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Key rotation: a new version at once; what was sealed before still opens.
+    let (status, rotated) = call(r, "POST", "/v1/keys/rotate", Some(&f.acme_admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_eq!(rotated["version"], 2);
+    let (status, _) = call(r, "POST", "/v1/keys/rotate", Some(&sup_token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, conv) = call(
+        r,
+        "GET",
+        &format!("/v1/conversations/{}", ids[0]),
+        Some(&f.acme_admin),
+        None,
+    )
+    .await;
+    let token = conv["turns"][0]["findings"][0]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, out) = call(r, "POST", "/v1/reveal", Some(&sup_token), Some(json!({"tokens": [token], "purpose": "customer_request", "reason": "customer asked to confirm"}))).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["values"][0]["value"], "4155550132");
+}
