@@ -268,7 +268,7 @@ impl Core {
             .take(100)
             .collect::<String>();
         let slot = self.state_slot(&p.tenant, &conversation)?;
-        let mut guard = slot.lock_owned().await;
+        let mut guard = Arc::clone(&slot).lock_owned().await;
         self.ensure_loaded(&mut guard, &p.tenant, &conversation)
             .await?;
         let Some(state) = guard.as_mut() else {
@@ -329,7 +329,12 @@ impl Core {
         record.detail = Some(format!("model={model}"));
 
         // Stored and recorded while the request goes up: the model's first token is usually
-        // much slower than one group commit. The conversation's lock is held until then.
+        // much slower than one group commit. The conversation's lock is held only until the
+        // commit is queued: the writer commits in order, so a later call's entry is durable
+        // only after this call's tokens are. If the commit fails, the log trips (fail closed)
+        // and the conversation's state is dropped.
+        let slot_again = Arc::clone(&slot);
+        let (queued_tx, queued_rx) = tokio::sync::oneshot::channel::<()>();
         let (core, tenant, conv) = (Arc::clone(self), p.tenant.clone(), conversation.clone());
         let mut grant_record = record.clone();
         grant_record.detail = Some(format!("model={model} opening for restore"));
@@ -346,6 +351,7 @@ impl Core {
                 let log = TokensWithEntry {
                     writer: &writer,
                     tokens: std::sync::Mutex::new(Some(new_tokens)),
+                    queued: std::sync::Mutex::new(Some(queued_tx)),
                 };
                 let grant = callvault_audit::grant(&log, grant_record)?;
                 let mut entries: Vec<(String, String, Zeroizing<String>)> = new_values;
@@ -378,11 +384,16 @@ impl Core {
             .and_then(|r| r);
             if opened.is_err() {
                 // The tokens may not be stored: the state ran ahead and is reloaded next time.
-                *guard = None;
+                core.audit()
+                    .health()
+                    .trip("a proxy call's tokens and entry did not commit");
+                *slot_again.lock().await = None;
             }
-            drop(guard);
             opened
         });
+        // Queued (or failed before queueing): the next call of this conversation may go.
+        let _ = queued_rx.await;
+        drop(guard);
         Ok(ProxyCall {
             immediate,
             tenant: p.tenant.clone(),
@@ -399,6 +410,8 @@ impl Core {
 struct TokensWithEntry<'a> {
     writer: &'a crate::writer::GroupCommit,
     tokens: std::sync::Mutex<Option<Vec<TokenRow>>>,
+    /// Told once the job is in the writer's queue.
+    queued: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl callvault_audit::DurableLog for TokensWithEntry<'_> {
@@ -409,12 +422,18 @@ impl callvault_audit::DurableLog for TokensWithEntry<'_> {
             .ok()
             .and_then(|mut t| t.take())
             .unwrap_or_default();
-        self.writer
-            .submit_blocking(WriteJob {
-                tokens,
-                audit: vec![record],
-                ..WriteJob::default()
-            })
+        let waiting = self.writer.enqueue(WriteJob {
+            tokens,
+            audit: vec![record],
+            ..WriteJob::default()
+        });
+        if let Some(tx) = self.queued.lock().ok().and_then(|mut q| q.take()) {
+            let _ = tx.send(());
+        }
+        waiting
+            .map_err(|e| callvault_audit::AuditError::Unavailable(e.to_string()))?
+            .blocking_recv()
+            .map_err(|_| callvault_audit::AuditError::Unavailable("writer stopped".into()))?
             .map_err(|e| callvault_audit::AuditError::Unavailable(e.to_string()))
     }
 }

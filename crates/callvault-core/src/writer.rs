@@ -98,7 +98,7 @@ impl GroupCommit {
         wait.blocking_recv().map_err(|_| CoreError::Internal)?
     }
 
-    fn enqueue(
+    pub(crate) fn enqueue(
         &self,
         job: WriteJob,
     ) -> Result<oneshot::Receiver<Result<u64, CoreError>>, CoreError> {

@@ -175,9 +175,25 @@ async fn run() {
         );
     }
 
-    // Whole responses.
-    let whole = |base: String| {
-        let (client, token, conv) = (client.clone(), token.clone(), conv.clone());
+    // Whole responses: back to back in one conversation (each call waits for the previous
+    // one's commit, which holds the conversation), and one conversation per call (a live call
+    // has one model request in flight at a time).
+    let mut fresh = Vec::new();
+    for _ in 0..requests + 20 {
+        let v: Value = client
+            .post(format!("{proxy}/conversations"))
+            .bearer_auth(&token)
+            .json(&json!({"customer_ref": "bench"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        fresh.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let whole = |base: String, conv: String| {
+        let (client, token) = (client.clone(), token.clone());
         async move {
             let t = Instant::now();
             let v: Value = client
@@ -195,27 +211,37 @@ async fn run() {
             t.elapsed()
         }
     };
-    let mut direct = Vec::new();
-    let mut through = Vec::new();
-    for i in 0..requests + 20 {
-        let d = whole(upstream.clone()).await;
-        let p = whole(proxy.clone()).await;
-        if i >= 20 {
-            direct.push(d);
-            through.push(p);
+    for (label, per_call) in [
+        ("one conversation, back to back", false),
+        ("a conversation per call", true),
+    ] {
+        let mut direct = Vec::new();
+        let mut through = Vec::new();
+        for i in 0..requests + 20 {
+            let c = if per_call {
+                fresh[i].clone()
+            } else {
+                conv.clone()
+            };
+            let d = whole(upstream.clone(), c.clone()).await;
+            let p = whole(proxy.clone(), c).await;
+            if i >= 20 {
+                direct.push(d);
+                through.push(p);
+            }
         }
+        direct.sort();
+        through.sort();
+        println!(
+            "whole response restoring labels, {label}: direct p50 {:.3} ms p99 {:.3} ms; through the proxy p50 {:.3} ms p99 {:.3} ms; added p50 {:.3} ms p99 {:.3} ms",
+            pct(&direct, 0.5),
+            pct(&direct, 0.99),
+            pct(&through, 0.5),
+            pct(&through, 0.99),
+            pct(&through, 0.5) - pct(&direct, 0.5),
+            pct(&through, 0.99) - pct(&direct, 0.99),
+        );
     }
-    direct.sort();
-    through.sort();
-    println!(
-        "whole response (answer restoring labels): direct p50 {:.3} ms p99 {:.3} ms; through the proxy p50 {:.3} ms p99 {:.3} ms; added p50 {:.3} ms p99 {:.3} ms",
-        pct(&direct, 0.5),
-        pct(&direct, 0.99),
-        pct(&through, 0.5),
-        pct(&through, 0.99),
-        pct(&through, 0.5) - pct(&direct, 0.5),
-        pct(&through, 0.99) - pct(&direct, 0.99),
-    );
 
     // Many concurrent streams.
     let errors = Arc::new(AtomicU64::new(0));
