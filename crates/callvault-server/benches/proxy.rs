@@ -217,12 +217,8 @@ async fn run() {
     ] {
         let mut direct = Vec::new();
         let mut through = Vec::new();
-        for i in 0..requests + 20 {
-            let c = if per_call {
-                fresh[i].clone()
-            } else {
-                conv.clone()
-            };
+        for (i, own) in fresh.iter().enumerate() {
+            let c = if per_call { own.clone() } else { conv.clone() };
             let d = whole(upstream.clone(), c.clone()).await;
             let p = whole(proxy.clone(), c).await;
             if i >= 20 {
