@@ -388,6 +388,7 @@ impl Core {
             customer_ref: customer_ref.to_owned(),
             created_at: now_ms(),
             n_turns: 0,
+            created_by: p.id.clone(),
         };
         let mut record = self.record(p, Action::ConversationCreate);
         record.resources.conversations.push(row.id.clone());
@@ -1012,6 +1013,7 @@ impl Core {
                 tenant,
                 id,
                 customer_ref: row.customer_ref,
+                created_by: row.created_by,
                 next_seq: row.n_turns,
                 tokens: restore_tokens(&tokens),
                 context,

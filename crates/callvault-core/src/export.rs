@@ -69,6 +69,10 @@ impl Core {
         record.purpose = Some(request.purpose.as_str().into());
         record.reason = Some(redact_reason(&request.reason));
         record.resources.conversations = ids.clone();
+        let mut conversations = Vec::with_capacity(ids.len());
+        for id in &ids {
+            conversations.push(self.conversation_unaudited(p, id).await?);
+        }
         if ids.len() > self.config().dual_control_threshold {
             let scope = crate::approvals::export_scope(&ids, request.purpose);
             let approved = match &request.approval {
@@ -77,6 +81,8 @@ impl Core {
             };
             if !approved {
                 record.outcome = Outcome::Denied;
+                record.resources.customers =
+                    distinct_sorted(conversations.iter().map(|c| c.customer_ref.as_str()));
                 record.detail = Some("needs a second principal's approval".into());
                 self.append_audit(record).await?;
                 return Err(CoreError::Forbidden(
@@ -84,10 +90,6 @@ impl Core {
                 ));
             }
             record.detail = request.approval.as_ref().map(|id| format!("approval={id}"));
-        }
-        let mut conversations = Vec::with_capacity(ids.len());
-        for id in &ids {
-            conversations.push(self.conversation_unaudited(p, id).await?);
         }
         record.resources.customers =
             distinct_sorted(conversations.iter().map(|c| c.customer_ref.as_str()));

@@ -71,6 +71,8 @@ pub struct ConversationState {
     pub tenant: String,
     pub id: String,
     pub customer_ref: String,
+    /// The principal that started the conversation.
+    pub created_by: String,
     pub next_seq: u64,
     pub tokens: ConversationTokens,
     pub context: Conversation,

@@ -353,9 +353,11 @@ impl Core {
         second_factor: SecondFactor,
         source: Option<String>,
     ) -> Result<Zeroizing<String>, CoreError> {
-        let mut record = AuditRecord::new(tenant, username, Action::Login);
+        // What a caller typed is recorded bounded: the log is permanent.
+        let bounded = |s: &str| s.chars().take(64).collect::<String>();
+        let mut record = AuditRecord::new(&bounded(tenant), &bounded(username), Action::Login);
         record.source = source.clone();
-        record.resources.principals.push(username.to_owned());
+        record.resources.principals.push(bounded(username));
         let people = self.people();
         // Limits first: a flood costs a counter, not a hash.
         let source_key = source.clone().unwrap_or_else(|| "unknown".into());

@@ -167,8 +167,30 @@ impl Core {
             .into_iter()
             .find(|p| p.id == principal && p.kind == "service" && p.disabled_at.is_none())
             .ok_or(CoreError::NotFound("service principal"))?;
+        // The new token carries what the old ones carried: the same scopes, and no longer a
+        // life than the longest of them (rotation must not widen a token).
+        let (store, tenant, id) = (
+            Arc::clone(self.store()),
+            actor.tenant.clone(),
+            principal.to_owned(),
+        );
+        let live = blocking(move || store.live_tokens(&tenant, &id, now_ms())).await??;
+        let mut scopes = live.iter().map(|(s, _)| s.clone());
+        let first = scopes.next().flatten();
+        if scopes.any(|s| s != first) {
+            return Err(CoreError::invalid(
+                "mixed_scopes",
+                "the principal's live tokens have different scopes: issue and revoke by hand",
+            ));
+        }
+        let expires_at = if live.iter().any(|(_, e)| e.is_none()) {
+            None
+        } else {
+            live.iter().filter_map(|(_, e)| *e).max()
+        };
+        let scopes = callvault_store::model::parse_scopes(first);
         let issued = self
-            .create_token(actor, principal, &existing.role, None, None)
+            .create_token(actor, principal, &existing.role, scopes, expires_at)
             .await?;
         let until = now_ms() + i64::from(grace_seconds) * 1000;
         let keep = crate::auth::token_hash(&issued.token);

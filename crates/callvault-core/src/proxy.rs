@@ -82,6 +82,9 @@ impl ProxyCall {
     }
 }
 
+/// `[MEDICAL_RECORD_NUMBER_99999]`: the longest type name, five digits and the brackets.
+const LONGEST_LABEL: usize = 29;
+
 /// Labels of one conversation and the values they stand for.
 pub struct RestoreTable {
     /// Upper-cased label → (type, value; `None` when the type is kept as a token).
@@ -104,7 +107,9 @@ impl RestoreTable {
         keep: &[String],
     ) -> RestoreTable {
         let mut labels = HashMap::new();
-        let mut max_len = 0;
+        // At least the longest label any conversation can have, so a label of an earlier turn
+        // split across chunks is held too, whatever this table holds.
+        let mut max_len = LONGEST_LABEL;
         for (label, entity, value) in entries {
             max_len = max_len.max(label.len() + 2);
             let value = (!keep.contains(&entity)).then_some(value);
@@ -252,6 +257,8 @@ impl Core {
     ) -> Result<ProxyCall, CoreError> {
         self.authorize(p, Permission::Ingest, Action::ProxyCall)
             .await?;
+        // Restoring opens values: not while the audit log is failing.
+        self.audit().health().check()?;
         let conversation = match conversation {
             Some(id) => id.to_owned(),
             None => {
@@ -321,6 +328,11 @@ impl Core {
         }
         let types: Vec<String> = types.into_iter().collect();
         let customer = state.customer_ref.clone();
+        // Earlier turns' values go back to the service that started the conversation (they came
+        // from its own pipeline), or to a principal allowed to reveal their types; naming a
+        // conversation is not enough.
+        let own = state.created_by == p.id;
+        let caller = p.clone();
         let mut record = self.record(p, Action::ProxyCall);
         record.resources.conversations.push(conversation.clone());
         record.resources.customers.push(customer.clone());
@@ -329,34 +341,62 @@ impl Core {
         record.detail = Some(format!("model={model}"));
 
         // Stored and recorded while the request goes up: the model's first token is usually
-        // much slower than one group commit. The conversation's lock is held only until the
-        // commit is queued: the writer commits in order, so a later call's entry is durable
-        // only after this call's tokens are. If the commit fails, the log trips (fail closed)
-        // and the conversation's state is dropped.
-        let slot_again = Arc::clone(&slot);
-        let (queued_tx, queued_rx) = tokio::sync::oneshot::channel::<()>();
+        // much slower than one group commit.
         let (core, tenant, conv) = (Arc::clone(self), p.tenant.clone(), conversation.clone());
         let mut grant_record = record.clone();
         grant_record.detail = Some(format!("model={model} opening for restore"));
         let keep = policy.keep_tokens.clone();
         let restore = tokio::spawn(async move {
-            let (store, vault, writer) = (
-                Arc::clone(core.store()),
-                Arc::clone(core.vault()),
-                Arc::clone(core.writer()),
-            );
-            let opened = blocking(move || -> Result<Arc<RestoreTable>, CoreError> {
-                // The new tokens and the call's entry commit together; the grant exists only
-                // once both are durable.
+            let writer = Arc::clone(core.writer());
+            // The new tokens and the call's entry commit together; the grant exists only once
+            // both are durable. The conversation stays held until then, so no later turn builds
+            // on tokens that might not be stored.
+            let committed = blocking(move || {
                 let log = TokensWithEntry {
                     writer: &writer,
                     tokens: std::sync::Mutex::new(Some(new_tokens)),
-                    queued: std::sync::Mutex::new(Some(queued_tx)),
+                    queued: std::sync::atomic::AtomicBool::new(false),
                 };
-                let grant = callvault_audit::grant(&log, grant_record)?;
+                let granted = callvault_audit::grant(&log, grant_record);
+                (
+                    granted,
+                    log.queued.load(std::sync::atomic::Ordering::SeqCst),
+                )
+            })
+            .await;
+            let grant = match committed {
+                Ok((Ok(grant), _)) => {
+                    drop(guard);
+                    grant
+                }
+                Ok((Err(e), queued)) => {
+                    // The state ran ahead of the store: reloaded next time.
+                    *guard = None;
+                    if queued {
+                        // The call's entry was refused by the store: the log fails closed.
+                        core.audit()
+                            .health()
+                            .trip("a proxy call's tokens and entry did not commit");
+                    }
+                    return Err(e.into());
+                }
+                Err(e) => {
+                    *guard = None;
+                    return Err(e);
+                }
+            };
+            let (store, vault) = (Arc::clone(core.store()), Arc::clone(core.vault()));
+            blocking(move || -> Result<Arc<RestoreTable>, CoreError> {
                 let mut entries: Vec<(String, String, Zeroizing<String>)> = new_values;
+                let now = now_ms();
                 for row in store.tokens(&tenant, &conv)? {
                     if row.sealed.is_empty() || entries.iter().any(|(l, _, _)| *l == row.label) {
+                        continue;
+                    }
+                    let permitted = own
+                        || crate::access::reveal_permission(&row.entity)
+                            .is_some_and(|perm| crate::access::allows(&caller, perm, now));
+                    if !permitted {
                         continue;
                     }
                     let field = format!("token.{}", row.token_id);
@@ -380,20 +420,8 @@ impl Core {
                 }
                 Ok(Arc::new(RestoreTable::new(entries, &keep)))
             })
-            .await
-            .and_then(|r| r);
-            if opened.is_err() {
-                // The tokens may not be stored: the state ran ahead and is reloaded next time.
-                core.audit()
-                    .health()
-                    .trip("a proxy call's tokens and entry did not commit");
-                *slot_again.lock().await = None;
-            }
-            opened
+            .await?
         });
-        // Queued (or failed before queueing): the next call of this conversation may go.
-        let _ = queued_rx.await;
-        drop(guard);
         Ok(ProxyCall {
             immediate,
             tenant: p.tenant.clone(),
@@ -410,8 +438,8 @@ impl Core {
 struct TokensWithEntry<'a> {
     writer: &'a crate::writer::GroupCommit,
     tokens: std::sync::Mutex<Option<Vec<TokenRow>>>,
-    /// Told once the job is in the writer's queue.
-    queued: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    /// Whether the job reached the writer's queue (a failure after that is the store's).
+    queued: std::sync::atomic::AtomicBool,
 }
 
 impl callvault_audit::DurableLog for TokensWithEntry<'_> {
@@ -427,9 +455,8 @@ impl callvault_audit::DurableLog for TokensWithEntry<'_> {
             audit: vec![record],
             ..WriteJob::default()
         });
-        if let Some(tx) = self.queued.lock().ok().and_then(|mut q| q.take()) {
-            let _ = tx.send(());
-        }
+        self.queued
+            .store(waiting.is_ok(), std::sync::atomic::Ordering::SeqCst);
         waiting
             .map_err(|e| callvault_audit::AuditError::Unavailable(e.to_string()))?
             .blocking_recv()
@@ -437,6 +464,10 @@ impl callvault_audit::DurableLog for TokensWithEntry<'_> {
             .map_err(|e| callvault_audit::AuditError::Unavailable(e.to_string()))
     }
 }
+
+/// A stretch of text to replace: start, end, type, and the value to tokenize (`None` for a
+/// masked type).
+type Span = (usize, usize, EntityType, Option<Zeroizing<String>>);
 
 /// One request's tokenization.
 struct Tokenizer<'a> {
@@ -473,6 +504,33 @@ impl Tokenizer<'_> {
             if let Some(extra) = object.get_mut(key) {
                 self.all_strings(extra)?;
             }
+        }
+        // Every other field (metadata, `user`, tool descriptions, vendor fields): a value found
+        // anywhere above is replaced here too. The detector does not run on them.
+        if !self.collecting {
+            for (key, value) in object.iter_mut() {
+                if !matches!(key.as_str(), "model" | "messages" | "customer" | "call") {
+                    self.known_only(value)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn known_only(&mut self, value: &mut Value) -> Result<(), CoreError> {
+        match value {
+            Value::String(text) => *text = self.replace(text, Vec::new())?,
+            Value::Array(items) => {
+                for item in items {
+                    self.known_only(item)?;
+                }
+            }
+            Value::Object(map) => {
+                for (_, item) in map.iter_mut() {
+                    self.known_only(item)?;
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -541,8 +599,7 @@ impl Tokenizer<'_> {
     /// The text with every value replaced by its label (or type, for masked types).
     fn text(&mut self, speaker: Option<&str>, text: &str) -> Result<String, CoreError> {
         let findings = self.context.push(speaker, text);
-        // (start, end, type, the value to tokenize; `None` for a masked type)
-        let mut spans: Vec<(usize, usize, EntityType, Option<Zeroizing<String>>)> = Vec::new();
+        let mut spans: Vec<Span> = Vec::new();
         for f in &findings {
             if f.end > text.len() || self.pass_through.iter().any(|t| t == f.entity.as_str()) {
                 continue;
@@ -567,6 +624,11 @@ impl Tokenizer<'_> {
         if self.collecting {
             return Ok(text.to_owned());
         }
+        self.replace(text, spans)
+    }
+
+    /// `text` with `spans` and every other word-bounded occurrence of a known value replaced.
+    fn replace(&mut self, text: &str, mut spans: Vec<Span>) -> Result<String, CoreError> {
         // Other occurrences of values found elsewhere in the request, on word boundaries.
         for (raw, entity, value) in &self.known {
             for (at, _) in text.match_indices(raw.as_str()) {

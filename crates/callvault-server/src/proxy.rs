@@ -179,6 +179,13 @@ pub async fn chat_completions(State(state): State<AppState>, request: Request) -
         Err(e) => return from_core(e),
     };
     tracing::Span::current().record("tenant", p.tenant.as_str());
+    if state
+        .limiter
+        .check_key(&(p.tenant.clone(), p.id.clone()))
+        .is_err()
+    {
+        return from_core(CoreError::RateLimited);
+    }
     let bytes = match axum::body::to_bytes(body, proxy.config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {

@@ -287,7 +287,10 @@ async fn break_glass_and_dual_control() {
         Some(json!({"customer_ref": "c-1"})),
     )
     .await;
-    let id = conv["id"].as_str().unwrap().to_owned();
+    let id = conv["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{conv}"))
+        .to_owned();
     let (_, turn) = call(r, "POST", &format!("/v1/conversations/{id}/turns"), Some(&f.acme_ingest), Some(json!({"speaker": "customer", "text": "card 4111 1111 1111 1111, phone 415 555 0132, email ana@example.com"}))).await;
     let token = |kind: &str| {
         turn["findings"]
@@ -507,6 +510,27 @@ async fn service_tokens_have_scopes_rotate_without_downtime_and_die_with_their_p
         StatusCode::UNAUTHORIZED,
         "grace 0: the previous tokens end now"
     );
+
+    // Rotating a scoped token keeps its scopes.
+    let (status, rotated) = call(
+        r,
+        "POST",
+        "/v1/principals/reporting/tokens/rotate",
+        Some(&f.acme_admin),
+        Some(json!({"grace_seconds": 60})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{rotated}");
+    assert_eq!(rotated["scopes"], json!(["read_redacted"]));
+    let (status, _) = call(
+        r,
+        "POST",
+        "/v1/search",
+        rotated["token"].as_str(),
+        Some(json!({"type": "PHONE_NUMBER", "value": "4155550132"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "still outside its scopes");
 
     let (status, list) = call(r, "GET", "/v1/principals", Some(&f.acme_admin), None).await;
     assert_eq!(status, StatusCode::OK);

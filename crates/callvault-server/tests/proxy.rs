@@ -78,10 +78,20 @@ async fn conversation(f: &Fixture) -> String {
 }
 
 async fn send_api(f: &Fixture, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    send_api_as(f, &f.acme_ingest, method, uri, body).await
+}
+
+async fn send_api_as(
+    f: &Fixture,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
-        .header("authorization", format!("Bearer {}", f.acme_ingest))
+        .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
@@ -218,6 +228,36 @@ async fn the_model_sees_tokens_and_the_caller_gets_values_back() {
         "{text}"
     );
 
+    // Another ingest service naming this conversation gets no earlier values back: naming a
+    // conversation is not enough (it did not start it and may not reveal).
+    let (status, issued) = send_api_as(
+        &f,
+        &f.acme_admin,
+        "POST",
+        "/v1/principals",
+        json!({"kind": "service", "id": "other-bot", "role": "ingest"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let other_bot = issued["token"].as_str().unwrap().to_owned();
+    let (_, body) = send(&r, &other_bot, Some(&conv), json!({"model": "say:[PHONE_NUMBER_1] [CREDIT_CARD_1]", "messages": [{"role": "user", "content": "repeat"}]})).await;
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        answer["choices"][0]["message"]["content"],
+        "[PHONE_NUMBER_1] [CREDIT_CARD_1]"
+    );
+
+    // A label of an earlier turn split across streamed chunks is held and restored.
+    let (_, text) = send(&r, &f.acme_ingest, Some(&conv), json!({"model": "split-10", "stream": true, "messages": [{"role": "user", "content": "[PHONE_NUMBER_1]"}]})).await;
+    let (contents, _, _) = gather_stream(&text);
+    assert_eq!(contents[0], "Noted: 4155550132");
+
+    // A value found in a message is replaced in every other field too.
+    let (_, _) = send(&r, &f.acme_ingest, Some(&conv), json!({"model": "echo", "messages": [{"role": "user", "content": "my card is 4111 1111 1111 1111"}], "metadata": {"note": "card 4111 1111 1111 1111"}, "user": "4111 1111 1111 1111"})).await;
+    let last: Value = serde_json::from_str(rec.bodies.lock().unwrap().last().unwrap()).unwrap();
+    assert_eq!(last["metadata"]["note"], "card [CREDIT_CARD_1]");
+    assert_eq!(last["user"], "[CREDIT_CARD_1]");
+
     // Tokens of another conversation are never restored.
     let other = conversation(&f).await;
     let (_, body) = send(&r, &f.acme_ingest, Some(&other), json!({"model": "say:[CREDIT_CARD_1] and [PHONE_NUMBER_1]", "messages": [{"role": "user", "content": "hello"}]})).await;
@@ -238,7 +278,7 @@ async fn the_model_sees_tokens_and_the_caller_gets_values_back() {
             v["action"] == "proxy.call" && v["detail"].as_str().unwrap_or("").contains("restored=")
         })
         .collect();
-    assert_eq!(calls.len(), 5);
+    assert_eq!(calls.len(), 8);
     assert_eq!(calls[0]["resources"]["conversations"][0], conv.as_str());
     assert!(calls[0]["data_types"]
         .as_array()

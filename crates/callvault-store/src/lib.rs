@@ -212,6 +212,13 @@ pub trait Store: KeyTable + Send + Sync {
         keep: &[u8; 32],
         at: i64,
     ) -> Result<u64, StoreError>;
+    /// The scopes (comma separated) and expiry of a principal's live service tokens.
+    fn live_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        now_ms: i64,
+    ) -> Result<Vec<(Option<String>, Option<i64>)>, StoreError>;
     /// Raises an alert.
     fn create_alert(&self, alert: &AlertRow, audit: &AuditRecord) -> Result<(), StoreError>;
     /// A tenant's latest alerts.

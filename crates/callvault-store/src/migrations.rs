@@ -193,6 +193,10 @@ CREATE TABLE alerts (
 ) STRICT;
 CREATE INDEX alerts_by_tenant ON alerts (tenant, id);
 "#,
+    r#"
+-- Version 5: who started a conversation.
+ALTER TABLE conversations ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+"#,
 ];
 
 /// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
@@ -379,5 +383,9 @@ CREATE TABLE alerts (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX alerts_by_tenant ON alerts (tenant, id);
+"#,
+    r#"
+-- Version 5: who started a conversation.
+ALTER TABLE conversations ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
 "#,
 ];

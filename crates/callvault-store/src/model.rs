@@ -159,6 +159,8 @@ pub struct ConversationRow {
     pub customer_ref: String,
     pub created_at: i64,
     pub n_turns: u64,
+    /// The principal that started it (the proxy gives earlier turns' values back only to it).
+    pub created_by: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

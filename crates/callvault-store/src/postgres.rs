@@ -116,6 +116,7 @@ fn conversation_row(r: &Row) -> ConversationRow {
         customer_ref: r.get(2),
         created_at: r.get(3),
         n_turns: r.get::<_, i64>(4) as u64,
+        created_by: r.get(5),
     }
 }
 
@@ -309,7 +310,7 @@ impl Store for PostgresStore {
         Ok(self
             .conn()?
             .query_opt(
-                "SELECT tenant, id, customer_ref, created_at, n_turns FROM conversations WHERE tenant = $1 AND id = $2",
+                "SELECT tenant, id, customer_ref, created_at, n_turns, created_by FROM conversations WHERE tenant = $1 AND id = $2",
                 &[&tenant, &id],
             )?
             .map(|r| conversation_row(&r)))
@@ -324,7 +325,7 @@ impl Store for PostgresStore {
         Ok(self
             .conn()?
             .query(
-                "SELECT tenant, id, customer_ref, created_at, n_turns FROM conversations
+                "SELECT tenant, id, customer_ref, created_at, n_turns, created_by FROM conversations
                  WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3",
                 &[&tenant, &after.unwrap_or(""), &(limit as i64)],
             )?
@@ -402,12 +403,18 @@ impl Store for PostgresStore {
         let mut tx = conn.transaction()?;
         if !conversations.is_empty() {
             let conversation = tx.prepare(
-                "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES ($1, $2, $3, $4, 0)",
+                "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns, created_by) VALUES ($1, $2, $3, $4, 0, $5)",
             )?;
             for row in conversations {
                 tx.execute(
                     &conversation,
-                    &[&row.tenant, &row.id, &row.customer_ref, &row.created_at],
+                    &[
+                        &row.tenant,
+                        &row.id,
+                        &row.customer_ref,
+                        &row.created_at,
+                        &row.created_by,
+                    ],
                 )?;
             }
         }
@@ -913,6 +920,24 @@ impl Store for PostgresStore {
                AND (expires_at IS NULL OR expires_at > $4)",
             &[&tenant, &principal, &&keep[..], &at],
         )?)
+    }
+
+    fn live_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        now_ms: i64,
+    ) -> Result<Vec<(Option<String>, Option<i64>)>, StoreError> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT scopes, expires_at FROM service_tokens
+                 WHERE tenant = $1 AND principal = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)",
+                &[&tenant, &principal, &now_ms],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
     }
 
     fn create_alert(&self, alert: &AlertRow, audit: &AuditRecord) -> Result<(), StoreError> {

@@ -180,6 +180,7 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         customer_ref: r.get(2)?,
         created_at: r.get(3)?,
         n_turns: r.get::<_, i64>(4)? as u64,
+        created_by: r.get(5)?,
     })
 }
 
@@ -379,7 +380,7 @@ impl Store for SqliteStore {
         Ok(self
             .read()?
             .prepare_cached(
-                "SELECT tenant, id, customer_ref, created_at, n_turns FROM conversations WHERE tenant = ?1 AND id = ?2",
+                "SELECT tenant, id, customer_ref, created_at, n_turns, created_by FROM conversations WHERE tenant = ?1 AND id = ?2",
             )?
             .query_row(params![tenant, id], conversation_row)
             .optional()?)
@@ -393,7 +394,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<ConversationRow>, StoreError> {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT tenant, id, customer_ref, created_at, n_turns FROM conversations
+            "SELECT tenant, id, customer_ref, created_at, n_turns, created_by FROM conversations
              WHERE tenant = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
         )?;
         let rows = stmt.query_map(
@@ -469,14 +470,15 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         {
             let mut conversation = tx.prepare_cached(
-                "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns) VALUES (?1, ?2, ?3, ?4, 0)",
+                "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns, created_by) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
             )?;
             for row in conversations {
                 conversation.execute(params![
                     row.tenant,
                     row.id,
                     row.customer_ref,
-                    row.created_at
+                    row.created_at,
+                    row.created_by
                 ])?;
             }
             let mut turn = tx.prepare_cached(
@@ -986,6 +988,23 @@ impl Store for SqliteStore {
             params![tenant, principal, &keep[..], at],
         )?;
         Ok(n as u64)
+    }
+
+    fn live_tokens(
+        &self,
+        tenant: &str,
+        principal: &str,
+        now_ms: i64,
+    ) -> Result<Vec<(Option<String>, Option<i64>)>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT scopes, expires_at FROM service_tokens
+             WHERE tenant = ?1 AND principal = ?2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3)",
+        )?;
+        let rows = stmt.query_map(params![tenant, principal, now_ms], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn create_alert(&self, alert: &AlertRow, audit: &AuditRecord) -> Result<(), StoreError> {

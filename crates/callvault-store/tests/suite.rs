@@ -168,6 +168,7 @@ fn retention_and_legal_hold<B: Backend>(backend: &B) {
             customer_ref: "cust".into(),
             created_at,
             n_turns: 0,
+            created_by: "tester".into(),
         };
         create(&store, &row);
         append(
@@ -323,6 +324,7 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
             customer_ref: customer.into(),
             created_at: 1,
             n_turns: 0,
+            created_by: "tester".into(),
         };
         create(&store, &row);
     }
