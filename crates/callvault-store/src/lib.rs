@@ -32,6 +32,9 @@ pub use sqlite::SqliteStore;
 use callvault_audit::{AuditRecord, Hash};
 use callvault_vault::KeyTable;
 
+/// A live service token's scopes (comma separated; `None`: the whole role) and expiry.
+pub type LiveToken = (Option<String>, Option<i64>);
+
 /// Everything the application stores. Implementations make each call one transaction.
 ///
 /// Every call that changes data takes the audit record(s) describing the change and appends
@@ -218,7 +221,7 @@ pub trait Store: KeyTable + Send + Sync {
         tenant: &str,
         principal: &str,
         now_ms: i64,
-    ) -> Result<Vec<(Option<String>, Option<i64>)>, StoreError>;
+    ) -> Result<Vec<LiveToken>, StoreError>;
     /// Raises an alert.
     fn create_alert(&self, alert: &AlertRow, audit: &AuditRecord) -> Result<(), StoreError>;
     /// A tenant's latest alerts.

@@ -927,7 +927,7 @@ impl Store for PostgresStore {
         tenant: &str,
         principal: &str,
         now_ms: i64,
-    ) -> Result<Vec<(Option<String>, Option<i64>)>, StoreError> {
+    ) -> Result<Vec<crate::LiveToken>, StoreError> {
         Ok(self
             .conn()?
             .query(

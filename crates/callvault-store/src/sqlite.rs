@@ -995,7 +995,7 @@ impl Store for SqliteStore {
         tenant: &str,
         principal: &str,
         now_ms: i64,
-    ) -> Result<Vec<(Option<String>, Option<i64>)>, StoreError> {
+    ) -> Result<Vec<crate::LiveToken>, StoreError> {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(
             "SELECT scopes, expires_at FROM service_tokens
