@@ -79,3 +79,37 @@ impl Fixture {
         self.store.turns(tenant, conversation).unwrap().len()
     }
 }
+
+/// Calls the router without a socket: a bearer token when given, a JSON body when given;
+/// returns the status and the body as JSON (`Null` when it is not JSON).
+pub async fn call_json(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let body = body.map_or_else(axum::body::Body::empty, |b| {
+        axum::body::Body::from(b.to_string())
+    });
+    let response = router
+        .clone()
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
