@@ -154,14 +154,6 @@ fn from_core(e: CoreError) -> Response {
         (status = 502, description = "upstream failed"), (status = 504, description = "upstream timed out")),
     security(("bearer" = [])))]
 pub async fn chat_completions(State(state): State<AppState>, request: Request) -> Response {
-    let Some(proxy) = state.proxy.clone() else {
-        return openai_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "proxy_not_configured",
-            "the proxy has no upstream configured",
-        );
-    };
     let (parts, body) = request.into_parts();
     let source = parts
         .extensions
@@ -179,6 +171,15 @@ pub async fn chat_completions(State(state): State<AppState>, request: Request) -
         Err(e) => return from_core(e),
     };
     tracing::Span::current().record("tenant", p.tenant.as_str());
+    // Only an authenticated caller learns whether the proxy is configured.
+    let Some(proxy) = state.proxy.clone() else {
+        return openai_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "proxy_not_configured",
+            "the proxy has no upstream configured",
+        );
+    };
     if state
         .limiter
         .check_key(&(p.tenant.clone(), p.id.clone()))
