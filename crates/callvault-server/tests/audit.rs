@@ -415,3 +415,40 @@ async fn every_act_and_refusal_is_an_entry_and_a_failing_log_stops_reads() {
     let (status, _) = json_call(r, "POST", "/v1/reveal", &supervisor, Some(json!({"tokens": ["tok_x"], "purpose": "legal_obligation", "reason": "court order 2026-118"}))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn a_flood_of_bad_credentials_is_folded_not_lost() {
+    let f = fixture();
+    let r = &f.router;
+    let count = |f: &common::Fixture| -> Vec<Value> {
+        f.store
+            .audit_entries(0, 100_000)
+            .unwrap()
+            .into_iter()
+            .map(|e| serde_json::from_slice::<Value>(&e.leaf).unwrap())
+            .filter(|v| v["action"] == "auth.failure")
+            .collect()
+    };
+    let before = count(&f).len();
+    for _ in 0..125 {
+        let (status, _) = json_call(r, "GET", "/v1/conversations", "cvt_garbage", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        count(&f).len() - before,
+        120,
+        "120 a minute per address are entries of their own"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    json_call(r, "GET", "/v1/conversations", "cvt_garbage", None).await;
+    let entries = count(&f);
+    assert_eq!(entries.len() - before, 121);
+    assert!(
+        entries.last().unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("5 more from this address"),
+        "{}",
+        entries.last().unwrap()
+    );
+}
