@@ -311,13 +311,13 @@ impl Core {
             collecting: true,
             known: Vec::new(),
             produced: Vec::new(),
+            found: std::collections::VecDeque::new(),
         };
-        // Two passes: the first learns every value the detector finds anywhere in the request,
-        // the second replaces those and every other occurrence of the same text (a name caught
-        // once is caught everywhere in the request).
+        // Two passes: the first runs the detector over every field and learns every value it
+        // finds anywhere in the request; the second replaces those and every other occurrence
+        // of the same text (a name caught once is caught everywhere in the request).
         let walked = work.request(body).and_then(|()| {
             work.collecting = false;
-            work.context = Conversation::new();
             work.request(body)
         });
         let (new_tokens, new_values, types) = (work.new_tokens, work.new_values, work.types);
@@ -486,6 +486,8 @@ struct Tokenizer<'a> {
     known: Vec<(Zeroizing<String>, EntityType, Zeroizing<String>)>,
     /// Every label this request produced, with its type and the value the caller sent.
     produced: Vec<(String, String, Zeroizing<String>)>,
+    /// The first pass's findings, field by field, for the second.
+    found: std::collections::VecDeque<Vec<callvault_detect::Finding>>,
 }
 
 impl Tokenizer<'_> {
@@ -598,7 +600,18 @@ impl Tokenizer<'_> {
 
     /// The text with every value replaced by its label (or type, for masked types).
     fn text(&mut self, speaker: Option<&str>, text: &str) -> Result<String, CoreError> {
-        let findings = self.context.push(speaker, text);
+        // The detector runs once per field: the second pass walks the same fields in the same
+        // order and takes the first pass's findings.
+        let findings = if self.collecting {
+            let found = self.context.push(speaker, text);
+            self.found.push_back(found.clone());
+            found
+        } else {
+            match self.found.pop_front() {
+                Some(found) => found,
+                None => self.context.push(speaker, text),
+            }
+        };
         let mut spans: Vec<Span> = Vec::new();
         for f in &findings {
             if f.end > text.len() || self.pass_through.iter().any(|t| t == f.entity.as_str()) {
