@@ -13,7 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use callvault_audit::{Action, AuditRecord, Outcome};
 use callvault_detect::{Conversation, EntityType, Policy};
 use callvault_store::{ConversationRow, Principal, Store, TurnRow};
-use callvault_vault::Vault;
+use callvault_vault::index::IndexKey;
+use callvault_vault::{DataKey, Vault};
 use lru::LruCache;
 use serde::Serialize;
 
@@ -237,6 +238,31 @@ impl Core {
     /// Appends a record through the group commit and waits until it is durable.
     pub async fn append_audit(&self, record: AuditRecord) -> Result<u64, CoreError> {
         self.audit.append(record).await
+    }
+
+    /// A customer's data key and the tenant's index key. They are nearly always in memory; when
+    /// one is not (first turn, expiry), it is fetched on a blocking thread, since the key table
+    /// may be a network database.
+    pub(crate) async fn customer_keys(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<(Arc<DataKey>, Arc<IndexKey>), CoreError> {
+        if let Some(keys) = self.vault.cached_keys(tenant, customer) {
+            return Ok(keys);
+        }
+        let (vault, tenant, customer) = (
+            Arc::clone(&self.vault),
+            tenant.to_owned(),
+            customer.to_owned(),
+        );
+        blocking(move || -> Result<_, CoreError> {
+            Ok((
+                vault.data_key(&tenant, &customer)?,
+                vault.index_key(&tenant)?,
+            ))
+        })
+        .await?
     }
 
     /// Checks a permission; a refusal is itself an audit entry.
@@ -470,25 +496,7 @@ impl Core {
         let Some(state) = guard.as_mut() else {
             return Err(CoreError::Internal);
         };
-        // The keys are nearly always in memory; when one is not (first turn, expiry), fetch it
-        // on a blocking thread, since the key table may be a network database.
-        let (data_key, index_key) = match self.vault.cached_keys(&p.tenant, &state.customer_ref) {
-            Some(keys) => keys,
-            None => {
-                let (vault, tenant, customer) = (
-                    Arc::clone(&self.vault),
-                    p.tenant.clone(),
-                    state.customer_ref.clone(),
-                );
-                blocking(move || -> Result<_, CoreError> {
-                    Ok((
-                        vault.data_key(&tenant, &customer)?,
-                        vault.index_key(&tenant)?,
-                    ))
-                })
-                .await??
-            }
-        };
+        let (data_key, index_key) = self.customer_keys(&p.tenant, &state.customer_ref).await?;
         let turn_id = random_id("turn_")?;
         let result = process_turn(
             &data_key,

@@ -29,7 +29,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::access::Permission;
-use crate::app::{blocking, distinct_sorted, now_ms, Core};
+use crate::app::{blocking, now_ms, Core};
 use crate::writer::WriteJob;
 use crate::CoreError;
 
@@ -281,23 +281,7 @@ impl Core {
         let Some(state) = guard.as_mut() else {
             return Err(CoreError::Internal);
         };
-        let (data_key, index_key) = match self.vault().cached_keys(&p.tenant, &state.customer_ref) {
-            Some(keys) => keys,
-            None => {
-                let (vault, tenant, customer) = (
-                    Arc::clone(self.vault()),
-                    p.tenant.clone(),
-                    state.customer_ref.clone(),
-                );
-                blocking(move || -> Result<_, CoreError> {
-                    Ok((
-                        vault.data_key(&tenant, &customer)?,
-                        vault.index_key(&tenant)?,
-                    ))
-                })
-                .await??
-            }
-        };
+        let (data_key, index_key) = self.customer_keys(&p.tenant, &state.customer_ref).await?;
         let mut work = Tokenizer {
             data_key: &data_key,
             index_key: &index_key,
@@ -727,11 +711,6 @@ impl Tokenizer<'_> {
         }
         Ok(token.label)
     }
-}
-
-/// Distinct entity names, sorted (for records).
-pub fn type_list(types: &BTreeSet<String>) -> Vec<String> {
-    distinct_sorted(types.iter().map(String::as_str))
 }
 
 #[cfg(test)]

@@ -28,28 +28,37 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        // The peer address, when served over a socket (tests through `oneshot` have none).
-        let source = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .unwrap_or("");
-        let principal = state.core.authenticate(token, source).await?;
-        tracing::Span::current().record("tenant", principal.tenant.as_str());
-        let key = (principal.tenant.clone(), principal.id.clone());
-        if state.limiter.check_key(&key).is_err() {
-            return Err(CoreError::RateLimited.into());
-        }
+        let principal = authenticate(&AppState::from_ref(state), parts).await?;
         Ok(Authenticated(principal))
     }
+}
+
+/// The caller behind a request's bearer token, within its rate limit; the span records its
+/// tenant. Shared by [`Authenticated`] and the proxy, which answers errors in its own shape.
+pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, CoreError> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or("");
+    let principal = state.core.authenticate(token, peer(parts)).await?;
+    tracing::Span::current().record("tenant", principal.tenant.as_str());
+    let key = (principal.tenant.clone(), principal.id.clone());
+    if state.limiter.check_key(&key).is_err() {
+        return Err(CoreError::RateLimited);
+    }
+    Ok(principal)
+}
+
+/// The peer address, when served over a socket (tests through `oneshot` have none).
+fn peer(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
 /// A JSON body parsed strictly.
@@ -141,11 +150,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Source(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        ))
+        Ok(Source(peer(parts)))
     }
 }

@@ -155,22 +155,10 @@ fn from_core(e: CoreError) -> Response {
     security(("bearer" = [])))]
 pub async fn chat_completions(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let source = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
-    let p = match state.core.authenticate(token, source).await {
+    let p = match crate::extract::authenticate(&state, &parts).await {
         Ok(p) => p,
         Err(e) => return from_core(e),
     };
-    tracing::Span::current().record("tenant", p.tenant.as_str());
     // Only an authenticated caller learns whether the proxy is configured.
     let Some(proxy) = state.proxy.clone() else {
         return openai_error(
@@ -180,13 +168,6 @@ pub async fn chat_completions(State(state): State<AppState>, request: Request) -
             "the proxy has no upstream configured",
         );
     };
-    if state
-        .limiter
-        .check_key(&(p.tenant.clone(), p.id.clone()))
-        .is_err()
-    {
-        return from_core(CoreError::RateLimited);
-    }
     let bytes = match axum::body::to_bytes(body, proxy.config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {
