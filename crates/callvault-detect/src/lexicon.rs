@@ -36,6 +36,9 @@ impl WordFlags {
     pub const TLD: WordFlags = WordFlags(1 << 17);
     /// Words that end an organization name ("inc", "llc", "orchestra"): not a person.
     pub const ORG: WordFlags = WordFlags(1 << 18);
+    /// An ordinary lower-case English word (SCOWL). In lower-case speech, a word that is in
+    /// none of the lists, not even this one, is most likely a name ("jasbir", "andreotti").
+    pub const WORD: WordFlags = WordFlags(1 << 19);
 
     pub const fn empty() -> WordFlags {
         WordFlags(0)
@@ -68,6 +71,7 @@ const CITIES: &str = include_str!("../data/cities.txt");
 const COUNTRIES: &str = include_str!("../data/countries.txt");
 const US_STATES: &str = include_str!("../data/us_states.txt");
 const US_STATE_CODES: &str = include_str!("../data/us_state_codes.txt");
+const COMMON_WORDS: &str = include_str!("../data/common_words.txt");
 
 const STREET_SUFFIXES: &[&str] = &[
     "street",
@@ -414,6 +418,45 @@ const ORG_WORDS: &[&str] = &[
     "consulting",
     "incorporated",
     "airlines",
+    // Companies callers pay or send money to: after "pay $20 to" they are not a person.
+    "amazon",
+    "netflix",
+    "verizon",
+    "comcast",
+    "xfinity",
+    "spotify",
+    "hulu",
+    "paypal",
+    "walmart",
+    "costco",
+    "ebay",
+    "uber",
+    "lyft",
+    "doordash",
+    "grubhub",
+    "airbnb",
+    "geico",
+    "allstate",
+    "mastercard",
+    "amex",
+    "citibank",
+    "usaa",
+    "starbucks",
+    "etsy",
+    "youtube",
+    "microsoft",
+    "instacart",
+    "walgreens",
+    "safeway",
+    "ikea",
+    "google",
+    "irs",
+    "dmv",
+    "cvs",
+    "fedex",
+    "usps",
+    "att",
+    "tmobile",
     "airport",
     "station",
     "market",
@@ -691,7 +734,7 @@ impl Lexicon {
 
     fn build() -> Lexicon {
         let mut lx = Lexicon {
-            words: HashMap::with_capacity(60_000),
+            words: HashMap::with_capacity(100_000),
             places: HashMap::new(),
             longest_place: 1,
         };
@@ -715,6 +758,9 @@ impl Lexicon {
         }
         for w in lines(US_STATE_CODES) {
             lx.add(w, WordFlags::STATE_CODE);
+        }
+        for w in lines(COMMON_WORDS) {
+            lx.add(w, WordFlags::WORD);
         }
         let closed: [(&[&'static str], WordFlags); 8] = [
             (STREET_SUFFIXES, WordFlags::STREET_SUFFIX),

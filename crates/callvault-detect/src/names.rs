@@ -80,7 +80,9 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
                 j += 1;
             }
             // Lower-case "doctor" is a word more often than a title: only before a known name.
-            let end = take_name(scan, j, !scan.caseless);
+            // An abbreviation with its period ("dr.", "mrs.") is a title in any case.
+            let abbreviated = j > i + 1 && toks[i].lower.len() <= 4;
+            let end = take_name(scan, j, !scan.caseless || abbreviated);
             if end > j {
                 spans.push((i, end, 0.85));
             }
@@ -119,15 +121,19 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
     while i < n {
         let t = &toks[i];
         let known = t.is_word() && t.flags.intersects(NAMES) && !t.flags.intersects(NOT_NAME);
-        let shaped = scan.caseless || t.capitalized && !all_caps(scan, t);
+        // Written text with a name typed in lower case ("with leininger anne"): a word that can
+        // only be a first name, and the words around it, are read as in lower-case speech.
+        let lower_name = !scan.caseless && !t.capitalized && only_first_name(t);
+        let shaped = scan.caseless || t.capitalized && !all_caps(scan, t) || lower_name;
         if !(known && shaped) {
             i += 1;
             continue;
         }
+        let caseless = scan.caseless || lower_name;
         // In lower-case text a lone surname is too weak (many are words); a first name is not.
         let mut start = i;
         while start > 0
-            && (neighbour(scan, &toks[start - 1]) || hyphen_joined(toks, start - 1))
+            && (neighbour(scan, caseless, &toks[start - 1]) || hyphen_joined(toks, start - 1))
             && !toks[start].newline_before
         {
             start -= if hyphen_joined(toks, start - 1) && start >= 2 {
@@ -144,8 +150,8 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
                 } else {
                     1
                 };
-            } else if neighbour(scan, &toks[end])
-                || (scan.caseless && t.has(F::FIRST_NAME) && end > i && unknown_word(&toks[end]))
+            } else if neighbour(scan, caseless, &toks[end])
+                || (caseless && t.has(F::FIRST_NAME) && end > i && unknown_word(&toks[end]))
             {
                 end += 1;
             } else {
@@ -155,11 +161,26 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
         while end > start + 1 && toks[end - 1].kind != TokenKind::Word {
             end -= 1;
         }
+        // Directory order, surname first: "bacosa frances", "with bacheler Janet" (a lower-case
+        // word no list knows), "brown brooke a" in lower-case speech (a name that is also a
+        // word, then a first name and an initial).
+        if start == i && i > 0 && t.has(F::FIRST_NAME) && !toks[i].newline_before {
+            let p = &toks[i - 1];
+            let ends_on_initial = end > i + 1 && toks[end - 1].lower.chars().count() == 1;
+            let name_word = p.is_word()
+                && p.flags.intersects(NAMES.union(F::AMBIGUOUS_NAME))
+                && !p.flags.intersects(NOT_NAME)
+                && !aux_word(p);
+            let unknown = unknown_word(p) && (caseless || !p.capitalized);
+            if unknown || caseless && name_word && ends_on_initial {
+                start -= 1;
+            }
+        }
         let lone = end - start == 1;
         let first_name = t.has(F::FIRST_NAME);
         let sentence_start =
             start == 0 || toks[start - 1].is_punct('.') || toks[start - 1].newline_before;
-        let keep = if scan.caseless {
+        let keep = if caseless {
             !lone || first_name
         } else {
             !lone || first_name || !sentence_start
@@ -169,8 +190,266 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
         }
         i = end.max(i + 1);
     }
+    // 4. The written shape "Adam E. Pollock": two capitalized words around a middle initial with
+    //    its period, whatever the lists say about the first word.
+    if !scan.caseless {
+        for i in 0..n.saturating_sub(3) {
+            let word = |t: &Token| {
+                t.is_word()
+                    && t.capitalized
+                    && !all_caps(scan, t)
+                    && t.lower.chars().count() > 1
+                    && !t.flags.intersects(NOT_NAME)
+            };
+            if word(&toks[i])
+                && toks[i + 1].capitalized
+                && initial(toks, i + 1)
+                && toks[i + 2].is_punct('.')
+                && !toks[i + 2].space_before
+                && word(&toks[i + 3])
+                && !toks[i + 1].newline_before
+                && !toks[i + 3].newline_before
+            {
+                spans.push((i, i + 4, 0.75));
+            }
+        }
+    }
+    payees(scan, &mut spans);
+    for span in &mut spans {
+        span.1 = post_nominals(toks, span.1);
+    }
     for (s, e, score) in spans {
         scan.push_tokens(T::Person, s, e, score);
+    }
+}
+
+/// Kinship words a caller uses for a payee: "send it to mom".
+const KIN: &[&str] = &[
+    "mom",
+    "mum",
+    "dad",
+    "mother",
+    "father",
+    "mama",
+    "papa",
+    "grandma",
+    "grandpa",
+    "grandmother",
+    "grandfather",
+    "sister",
+    "brother",
+    "wife",
+    "husband",
+    "son",
+    "daughter",
+    "aunt",
+    "uncle",
+    "cousin",
+    "niece",
+    "nephew",
+];
+
+/// In a money transfer, the payee is a person: "send $50 to jasbir", "transfer it to grace's
+/// checking account", "the checking account for Grace", "Send Dad 160 dollars", "$1,400 jasbir
+/// checking", "Jasbir will receive the money". X must be a name, a word no list knows, or a
+/// kinship word; it must stand where a payee stands (after "to", "for", "account of", a sending
+/// verb or an amount) and end where a name ends (punctuation, "'s", a function word, the
+/// account it goes to).
+fn payees(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    let toks = &scan.tokens;
+    let transfer = toks.iter().any(|t| {
+        t.is_punct('$')
+            || matches!(
+                &*t.lower,
+                "send"
+                    | "sending"
+                    | "sent"
+                    | "transfer"
+                    | "transferring"
+                    | "transferred"
+                    | "pay"
+                    | "paying"
+                    | "wire"
+                    | "zelle"
+                    | "venmo"
+                    | "money"
+                    | "bucks"
+                    | "dollars"
+                    | "give"
+                    | "receive"
+                    | "recipient"
+                    | "payee"
+            )
+    });
+    if !transfer {
+        return;
+    }
+    let n = toks.len();
+    for j in 0..n {
+        let t = &toks[j];
+        if !t.is_word() {
+            continue;
+        }
+        let kin = KIN.contains(&&*t.lower);
+        // In written text a payee is capitalized, or a lower-case word that can only be a first
+        // name ("to philip") or that no list knows ("to jasbir").
+        let shaped = scan.caseless
+            || t.capitalized
+            || unknown_word(t)
+            || t.has(F::FIRST_NAME) && !t.flags.intersects(F::WORD.union(F::AMBIGUOUS_NAME));
+        let name = !t.flags.intersects(NOT_NAME)
+            && !aux_word(t)
+            && (t.flags.intersects(NAMES.union(F::AMBIGUOUS_NAME)) || unknown_word(t))
+            && shaped;
+        if !(kin || name) {
+            continue;
+        }
+        let mut end = j + 1;
+        while end < n && toks[end].is_word() && toks[end].flags.intersects(NAMES) && !kin {
+            end += 1;
+        }
+        let account_after = toks.get(end).is_some_and(|u| {
+            matches!(&*u.lower, "checking" | "savings" | "account")
+                || u.is_punct('\'')
+                || u.is_punct('\u{2019}')
+        });
+        let will_receive = toks
+            .get(end)
+            .is_some_and(|u| matches!(&*u.lower, "will" | "should" | "can"))
+            && toks
+                .get(end + 1)
+                .is_some_and(|u| matches!(&*u.lower, "receive" | "get"));
+        let receives = will_receive
+            || toks
+                .get(end)
+                .is_some_and(|u| matches!(&*u.lower, "receives" | "gets"));
+        let ends = boundary(toks, end) || account_after || receives;
+        // What stands before: "to (my) X", "for X", "account of X", "send X", "$1,400 X".
+        let mut p = j;
+        let mut article = false;
+        if p > 0
+            && matches!(
+                &*toks[p - 1].lower,
+                "my" | "your" | "his" | "her" | "their" | "our"
+            )
+        {
+            p -= 1;
+        } else if p > 0 && &*toks[p - 1].lower == "the" {
+            p -= 1;
+            article = true;
+        }
+        let cue = p.checked_sub(1).is_some_and(|q| {
+            let b = &toks[q];
+            matches!(&*b.lower, "to" | "for")
+                || &*b.lower == "of" && q > 0 && &*toks[q - 1].lower == "account"
+                || !article
+                    && (matches!(&*b.lower, "send" | "pay" | "give" | "wire" | "venmo")
+                        || b.kind == TokenKind::Num && amount_before(toks, q))
+        }) || j == 0 && receives;
+        // "pay $15 for shipping to Denver": a place is a payee only when the money lands in its
+        // account.
+        let place = t
+            .flags
+            .intersects(F::CITY.union(F::STATE).union(F::COUNTRY));
+        if cue && ends && (!article || account_after) && (!place || account_after || receives) {
+            spans.push((j, end, 0.7));
+        }
+    }
+}
+
+/// Is the number ending at token `k` an amount of money ("$1,400")?
+fn amount_before(toks: &[Token], mut k: usize) -> bool {
+    while k > 0
+        && (toks[k].kind == TokenKind::Num || toks[k].is_punct(',') || toks[k].is_punct('.'))
+    {
+        k -= 1;
+    }
+    toks[k].is_punct('$')
+}
+
+/// Where a name can end: the end of the turn, punctuation, a function word.
+fn boundary(toks: &[Token], k: usize) -> bool {
+    toks.get(k)
+        .is_none_or(|u| matches!(u.kind, TokenKind::Punct(_) | TokenKind::Num) || u.has(F::STOP))
+}
+
+/// Name-list words that are mostly verbs or answers in speech: never taken on their own.
+fn aux_word(t: &Token) -> bool {
+    matches!(
+        &*t.lower,
+        "will"
+            | "may"
+            | "can"
+            | "do"
+            | "so"
+            | "see"
+            | "no"
+            | "ok"
+            | "okay"
+            | "an"
+            | "my"
+            | "miss"
+            | "more"
+            | "best"
+            | "call"
+            | "check"
+            | "order"
+            | "card"
+            | "number"
+            | "cash"
+            | "total"
+    )
+}
+
+/// Degrees and credentials written after a name belong to it: "pamela culver, psy",
+/// "florence p. creighton, lcsw", "charles barton, jr", "david matz - psychologist".
+fn post_nominals(toks: &[Token], mut e: usize) -> usize {
+    const TITLES: &[&str] = &[
+        "jr",
+        "sr",
+        "ii",
+        "iii",
+        "iv",
+        "phd",
+        "md",
+        "psyd",
+        "psy",
+        "lcsw",
+        "lmft",
+        "mft",
+        "mfc",
+        "mfcc",
+        "lpc",
+        "lpcc",
+        "msw",
+        "ms",
+        "ma",
+        "np",
+        "rn",
+        "dds",
+        "dmd",
+        "esq",
+        "cpa",
+        "psychologist",
+        "psychotherapist",
+        "therapist",
+        "psychiatrist",
+        "counselor",
+    ];
+    loop {
+        let mut k = e;
+        while toks
+            .get(k)
+            .is_some_and(|t| (t.is_punct(',') || t.is_punct('-')) && k < e + 2)
+        {
+            k += 1;
+        }
+        let Some(t) = toks.get(k) else { return e };
+        let bare = k == e && matches!(&*t.lower, "jr" | "sr" | "ii" | "iii" | "phd" | "md");
+        if t.newline_before || !t.is_word() || !(k > e || bare) || !TITLES.contains(&&*t.lower) {
+            return e;
+        }
+        e = k + 1;
     }
 }
 
@@ -193,8 +472,23 @@ fn all_caps(scan: &Scan<'_>, t: &Token) -> bool {
     s.chars().count() > 1 && s.chars().all(|c| !c.is_lowercase())
 }
 
+/// A word that can only be a first name: no list of words or places knows it otherwise.
+fn only_first_name(t: &Token) -> bool {
+    t.is_word()
+        && t.has(F::FIRST_NAME)
+        && t.lower.chars().count() > 2
+        && !t.flags.intersects(
+            F::WORD
+                .union(F::AMBIGUOUS_NAME)
+                .union(NOT_NAME)
+                .union(F::CITY)
+                .union(F::STATE)
+                .union(F::COUNTRY),
+        )
+}
+
 /// A word that can stand next to a known name inside the same name.
-fn neighbour(scan: &Scan<'_>, t: &Token) -> bool {
+fn neighbour(scan: &Scan<'_>, caseless: bool, t: &Token) -> bool {
     if !t.is_word()
         || t.flags.intersects(NOT_NAME)
         || t.flags
@@ -203,7 +497,7 @@ fn neighbour(scan: &Scan<'_>, t: &Token) -> bool {
     {
         return false;
     }
-    if scan.caseless {
+    if caseless {
         t.flags.intersects(NAMES)
     } else {
         t.capitalized && !all_caps(scan, t)
@@ -214,9 +508,19 @@ fn neighbour(scan: &Scan<'_>, t: &Token) -> bool {
 fn initial(toks: &[Token], i: usize) -> bool {
     let t = &toks[i];
     let after_name = i > 0 && toks[i - 1].is_word() && toks[i - 1].flags.intersects(NAMES);
+    // "Kalpana I. Nathan": "I" is an initial only between two capitalized words, with its period.
+    let i_initial = i > 0
+        && toks[i - 1].is_word()
+        && toks[i - 1].capitalized
+        && toks
+            .get(i + 1)
+            .is_some_and(|p| p.is_punct('.') && !p.space_before)
+        && toks
+            .get(i + 2)
+            .is_some_and(|u| u.is_word() && u.capitalized && !u.newline_before);
     t.is_word()
         && t.lower.chars().count() == 1
-        && &*t.lower != "i"
+        && (&*t.lower != "i" || t.capitalized && i_initial)
         && (t.capitalized && &*t.lower != "a" || after_name)
 }
 
@@ -258,8 +562,14 @@ fn take_name(scan: &Scan<'_>, j: usize, strong: bool) -> usize {
             break;
         }
         let known = t.flags.intersects(NAMES) || t.has(F::AMBIGUOUS_NAME) && strong;
+        // "with auer patience at": after a known name, a name that is also a word (or a word
+        // no list knows) when the name ends right after it.
+        let second = k > j
+            && toks[k - 1].flags.intersects(NAMES)
+            && (t.has(F::AMBIGUOUS_NAME) && !aux_word(t) || unknown_word(t))
+            && boundary(toks, k + 1);
         let ok = if scan.caseless {
-            known || strong && k == j || strong && k > j && !t.has(F::STOP)
+            known || second || strong && k == j || strong && k > j && !t.has(F::STOP)
         } else {
             (t.capitalized && !all_caps(scan, t)) || (known && strong)
         };

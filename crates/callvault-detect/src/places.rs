@@ -22,7 +22,8 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
 fn street_word(scan: &Scan<'_>, t: &Token) -> bool {
     match t.kind {
         TokenKind::Word => {
-            if t.has(F::STOP) && !t.has(F::STREET_SUFFIX) && !t.has(F::DIRECTION) {
+            let place_head = t.capitalized && !scan.caseless && t.has(F::PLACE_HEAD);
+            if t.has(F::STOP) && !t.has(F::STREET_SUFFIX) && !t.has(F::DIRECTION) && !place_head {
                 return false;
             }
             scan.caseless
@@ -87,12 +88,26 @@ fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
     if k < n && toks[k].is_punct('.') && !toks[k].space_before {
         k += 1;
     }
+    // "3180 peachtree road northeast": a direction shaped like the suffix before it.
+    let suffix_lower = k > 0 && !toks[k - 1].capitalized;
     if k < n
         && toks[k].has(F::DIRECTION)
         && !toks[k].newline_before
-        && (toks[k].capitalized || scan.caseless || toks[k].lower.len() <= 2)
+        && (toks[k].capitalized || scan.caseless || suffix_lower || toks[k].lower.len() <= 2)
     {
         k += 1;
+    }
+    // "3468 Mount Diablo Boulevard B301": a unit code right after the street.
+    if k < n
+        && toks[k].kind == TokenKind::Alnum
+        && !toks[k].newline_before
+        && toks[k].capitalized
+        && toks[k].end - toks[k].start <= 5
+        && toks
+            .get(k + 1)
+            .is_none_or(|u| !u.is_word() || u.has(F::STOP))
+    {
+        return k + 1;
     }
     // "2nd Floor".
     if k + 1 < n
@@ -395,17 +410,28 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
         let mut words = 0;
         while m < toks.len()
             && !toks[m].newline_before
-            && words < 6
+            && words < 9
             && (place_word(scan, &toks[m])
                 || toks[m].is_punct(',')
-                || toks[m].kind == TokenKind::Num && toks[m].end - toks[m].start <= 5)
+                || postcode_part(&toks[m])
+                // "District of Columbia".
+                || &*toks[m].lower == "of"
+                    && m > k + 1
+                    && place_word(scan, &toks[m - 1])
+                    && toks.get(m + 1).is_some_and(|u| place_word(scan, u)))
         {
             if !toks[m].is_punct(',') {
                 words += 1;
             }
             m += 1;
         }
-        if words > 0 && (scan.caseless || toks[k + 1].capitalized) {
+        while m > k + 1 && toks[m - 1].is_punct(',') {
+            m -= 1;
+        }
+        let shaped = toks
+            .get(k + 1)
+            .is_some_and(|t| scan.caseless || t.capitalized || postcode_part(t));
+        if words > 0 && shaped {
             end = m;
             k = m;
         }
@@ -445,9 +471,20 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
     end
 }
 
+/// A postal code or a piece of one on an address line: "75017", "2008", "M9W 5E7".
+fn postcode_part(t: &Token) -> bool {
+    let len = t.end - t.start;
+    match t.kind {
+        TokenKind::Num => (4..=6).contains(&len),
+        TokenKind::Alnum => len <= 4,
+        _ => false,
+    }
+}
+
 fn place_word(scan: &Scan<'_>, t: &Token) -> bool {
     t.is_word()
-        && !t.has(F::STOP)
+        // "New South Wales": a capitalized function word that starts a place name.
+        && (!t.has(F::STOP) || t.capitalized && t.has(F::PLACE_HEAD))
         && (t.capitalized || scan.caseless)
         && !matches!(
             &*t.lower,
@@ -594,6 +631,25 @@ fn zip_codes(scan: &mut Scan<'_>) {
         }
         if j > start {
             found.push((start, j));
+        }
+    }
+    // Canadian postal codes have a shape no other token has: "M9W 5E7".
+    let shape = |t: &Token, letters_at: [bool; 3]| {
+        let s = &scan.text[t.start..t.end];
+        t.kind == TokenKind::Alnum
+            && s.len() == 3
+            && s.chars().zip(letters_at).all(|(c, letter)| {
+                if letter {
+                    c.is_ascii_uppercase()
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+    };
+    for i in 0..scan.tokens.len().saturating_sub(1) {
+        let (a, b) = (&scan.tokens[i], &scan.tokens[i + 1]);
+        if shape(a, [true, false, true]) && shape(b, [false, true, false]) && !b.newline_before {
+            found.push((i, i + 2));
         }
     }
     for (s, e) in found {

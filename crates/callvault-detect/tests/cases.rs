@@ -201,6 +201,109 @@ fn names_addresses_dates() {
 }
 
 #[test]
+fn names_in_directory_order_with_initials_and_credentials() {
+    // Surname first, lower-case surname no list knows, middle initials.
+    must(
+        "Booking appointment with bacheler Janet on march 7th",
+        "bacheler Janet",
+        "PERSON",
+    );
+    must(
+        "you could check out leininger anne, they are a family counselor",
+        "leininger anne",
+        "PERSON",
+    );
+    must(
+        "an appointment on march 7th with bacosa frances, right",
+        "bacosa frances",
+        "PERSON",
+    );
+    must(
+        "How about Adam E. Pollock? He's a psychologist.",
+        "Adam E. Pollock",
+        "PERSON",
+    );
+    must(
+        "a psychiatrist named Dr. Kalpana I. Nathan in Menlo Park",
+        "Dr. Kalpana I. Nathan",
+        "PERSON",
+    );
+    // An abbreviated title is a title in lower case too; credentials belong to the name.
+    must(
+        "i have an appointment with dr. nekrasov",
+        "dr. nekrasov",
+        "PERSON",
+    );
+    must(
+        "you can see pamela culver, psy on monday",
+        "pamela culver, psy",
+        "PERSON",
+    );
+}
+
+#[test]
+fn payees_of_a_transfer() {
+    must("Please transfer 1200 bucks to philip", "philip", "PERSON");
+    must("savings $1,400 jasbir checking", "jasbir", "PERSON");
+    must("Send Dad 160 dollars.", "Dad", "PERSON");
+    must("Jasbir will receive the money.", "Jasbir", "PERSON");
+    must(
+        "transfer $1,700 from your savings to Mom checking account",
+        "Mom",
+        "PERSON",
+    );
+    must(
+        "transfer $1,570 to the checking account for Grace, correct?",
+        "Grace",
+        "PERSON",
+    );
+    none("Transfer $500 to savings please.");
+    none("I'll send $40 to the store for delivery.");
+    none("I want to pay $20 to Amazon for the order.");
+    let found = detect("pay $15 for shipping to Denver");
+    assert!(
+        found.iter().all(|f| f.entity == EntityType::Location),
+        "{found:?}"
+    );
+    none("Can you transfer me to billing? I need to pay $30.");
+}
+
+#[test]
+fn address_tails_and_postcodes() {
+    must(
+        "The address is 824 New Hampshire Avenue Northwest, Washington, District of Columbia 20037, United States.",
+        "824 New Hampshire Avenue Northwest, Washington, District of Columbia 20037",
+        "STREET_ADDRESS",
+    );
+    must(
+        "You can find them at 6 Rue Gustave Charpentier, 75017.",
+        "6 Rue Gustave Charpentier, 75017",
+        "STREET_ADDRESS",
+    );
+    must(
+        "The hotel is at 28 Regent Street, Chippendale New South Wales 2008, Australia",
+        "28 Regent Street, Chippendale New South Wales 2008",
+        "STREET_ADDRESS",
+    );
+    must(
+        "It is at 135 Carlingview Drive, Etobicoke, Ontario M9W 5E7, Canada.",
+        "135 Carlingview Drive, Etobicoke, Ontario M9W 5E7",
+        "STREET_ADDRESS",
+    );
+    must("the code is M9W 5E7", "M9W 5E7", "ZIP_CODE");
+    must(
+        "It is on 3180 peachtree road northeast.",
+        "3180 peachtree road northeast",
+        "STREET_ADDRESS",
+    );
+    must(
+        "The location is 3468 Mount Diablo Boulevard B301.",
+        "3468 Mount Diablo Boulevard B301",
+        "STREET_ADDRESS",
+    );
+}
+
+#[test]
 fn context_from_the_previous_turn() {
     let mut c = Conversation::new();
     c.push(Some("agent"), "Can I get your date of birth please?");
