@@ -88,6 +88,40 @@ fn after_suffix(scan: &Scan<'_>, mut k: usize) -> usize {
     if k < n && toks[k].is_punct('.') && !toks[k].space_before {
         k += 1;
     }
+    // A second street name glued on: "Cheriton Dr Reuquén Extensions", "Crown Street Kishiev
+    // Squares" - capitalized words ending on another suffix.
+    let mut m = k;
+    while m < n
+        && m < k + 3
+        && toks[m].is_word()
+        && toks[m].capitalized
+        && !toks[m].has(F::STOP)
+        && !toks[m].newline_before
+    {
+        if toks[m].has(F::STREET_SUFFIX) && m > k {
+            k = m + 1;
+            break;
+        }
+        m += 1;
+    }
+    // The house number after the street, European order: "Trenerys gate 232", "u. 94.".
+    if k < n
+        && toks[k].kind == TokenKind::Num
+        && toks[k].end - toks[k].start <= 4
+        && !toks[k].newline_before
+        && toks.get(k + 1).is_none_or(|u| {
+            u.newline_before
+                || u.is_punct(',')
+                || u.is_punct('.')
+                || u.has(F::UNIT)
+                || u.is_word() && u.capitalized
+        })
+    {
+        k += 1;
+        if k < n && toks[k].is_punct('.') && !toks[k].space_before {
+            k += 1;
+        }
+    }
     // "3180 peachtree road northeast": a direction shaped like the suffix before it.
     let suffix_lower = k > 0 && !toks[k - 1].capitalized;
     if k < n
@@ -195,7 +229,11 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
     let toks = &scan.tokens;
     let mut out = Vec::new();
     for run in &scan.runs {
-        if run.quantity || run.len() > 6 || run.chunks.len() > 6 {
+        // "370 3911 Fourth Avenue": a building number and a street number, written apart.
+        let two_numbers = run.chunks.len() == 2
+            && run.chunks.iter().all(|c| c.written && c.digits <= 5)
+            && run.chunks[0].sep_after == ' ';
+        if run.quantity || run.len() > 6 && !two_numbers || run.chunks.len() > 6 {
             continue;
         }
         let mut k = run.last;
@@ -204,7 +242,13 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
         let mut found_suffix = None;
         while k < toks.len() && name_words <= 5 && !toks[k].newline_before {
             let t = &toks[k];
+            // Hungarian "u." (utca): "Kálmán Imre u. 12."
+            let utca = &*t.lower == "u"
+                && name_words > 0
+                && toks.get(k + 1).is_some_and(|p| p.is_punct('.'))
+                && toks.get(k + 2).is_some_and(|p| p.kind == TokenKind::Num);
             if t.has(F::STREET_SUFFIX) && name_words > 0
+                || utca
                 || (t.has(F::STREET_SUFFIX) && matches!(&*t.lower, "broadway" | "alameda"))
             {
                 // Prefer the last suffix in "Park Lane Road"? The first one that ends the name.
@@ -221,7 +265,7 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
                     || toks[run.last..k]
                         .iter()
                         .all(|w| !w.is_word() || w.capitalized || w.lower.chars().count() == 1);
-                if all_shaped || strong_suffix(t) {
+                if all_shaped || strong_suffix(t) || utca {
                     found_suffix = Some(k);
                 }
                 break;
@@ -290,8 +334,10 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
     // "P.O. Box 242".
     for i in 0..toks.len() {
         let t = &toks[i];
+        // "ul." is a street in any case.
+        let abbreviated = &*t.lower == "ul" && toks.get(i + 1).is_some_and(|p| p.is_punct('.'));
         let europe = t.is_word()
-            && t.capitalized
+            && (t.capitalized || abbreviated)
             && (ends_with_street_word(&t.lower) || t.has(F::STREET_PREFIX));
         if !europe {
             continue;
@@ -310,7 +356,7 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
             && toks[k].end - toks[k].start <= 5
         {
             let end = after_suffix(scan, k + 1);
-            out.push((i, end, 0.6));
+            out.push((box_start(toks, i), end, 0.6));
         }
     }
     // A named street without a number, written with capitals: "at Swinton Street".
@@ -334,6 +380,44 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
             if s < i && !covered && s > 0 && !toks[s].newline_before {
                 out.push((s, after_suffix(scan, i + 1), 0.5));
             }
+        }
+    }
+    // A crossing: "the corner of 159 Eleftheriou Venizelou str and Rennie Union".
+    for i in 0..toks.len() {
+        if &*toks[i].lower != "corner" || toks.get(i + 1).is_none_or(|t| &*t.lower != "of") {
+            continue;
+        }
+        let start = if i > 0 && &*toks[i - 1].lower == "the" {
+            i - 1
+        } else {
+            i
+        };
+        let mut m = i + 2;
+        let mut and_at = None;
+        while m < toks.len() && m < i + 16 && !toks[m].newline_before {
+            let t = &toks[m];
+            let next_glued = toks
+                .get(m + 1)
+                .is_some_and(|u| &*u.lower == "and" || !u.space_before);
+            let part = match t.kind {
+                TokenKind::Num | TokenKind::Alnum => true,
+                TokenKind::Word if &*t.lower == "and" => {
+                    and_at.get_or_insert(m);
+                    true
+                }
+                TokenKind::Word => !t.has(F::STOP) || t.has(F::STREET_SUFFIX),
+                TokenKind::Punct(c) => c == '.' && next_glued || c == '-' && !t.space_before,
+            };
+            if !part {
+                break;
+            }
+            m += 1;
+        }
+        while m > i + 2 && !matches!(toks[m - 1].kind, TokenKind::Word | TokenKind::Num) {
+            m -= 1;
+        }
+        if and_at.is_some_and(|a| a > i + 2 && a + 1 < m) {
+            out.push((start, m, 0.7));
         }
     }
     // After an address cue ("lives at", "my address is", "Address:"), the line that follows
@@ -388,6 +472,42 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
         }
     }
     out
+}
+
+/// Where an address that starts with a street-type word really starts: "P.O. Box 242", "PO Box",
+/// "Unit 4719 Box 7394", "PSC 0725, Box 6031", and a number in front ("45818 P.O. Box 242",
+/// "9383 ul. Chrzanowska 61").
+fn box_start(toks: &[Token], mut i: usize) -> usize {
+    let same_line = |k: usize| !toks[k + 1].newline_before;
+    if &*toks[i].lower == "box" {
+        // "P.O." / "P. O." / "PO" / "Post Office".
+        let mut k = i;
+        while k > 0
+            && same_line(k - 1)
+            && (toks[k - 1].is_punct('.') || matches!(&*toks[k - 1].lower, "p" | "o" | "po"))
+        {
+            k -= 1;
+        }
+        if k >= 2 && &*toks[k - 1].lower == "office" && &*toks[k - 2].lower == "post" {
+            k -= 2;
+        }
+        // "Unit 4719 Box", "PSC 0725, Box".
+        let mut m = k;
+        if m > 0 && toks[m - 1].is_punct(',') {
+            m -= 1;
+        }
+        if m >= 2
+            && toks[m - 1].kind == TokenKind::Num
+            && matches!(&*toks[m - 2].lower, "unit" | "psc" | "cmr")
+        {
+            k = m - 2;
+        }
+        i = k;
+    }
+    if i > 0 && toks[i - 1].kind == TokenKind::Num && same_line(i - 1) {
+        i -= 1;
+    }
+    i
 }
 
 fn ends_with_street_word(lower: &str) -> bool {

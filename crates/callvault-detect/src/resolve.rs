@@ -12,6 +12,18 @@ pub(crate) fn resolve(mut cands: Vec<Finding>) -> Vec<Finding> {
             .then(b.score.total_cmp(&a.score))
             .then(a.start.cmp(&b.start))
     });
+    // A weak phone reading ("370 3911", a bare digit string) inside a street address is its
+    // house number: the address takes it.
+    let addresses: Vec<(usize, usize)> = cands
+        .iter()
+        .filter(|c| c.entity == EntityType::StreetAddress)
+        .map(|c| (c.start, c.end))
+        .collect();
+    cands.retain(|c| {
+        !(c.entity == EntityType::PhoneNumber
+            && c.score <= 0.6
+            && addresses.iter().any(|&(s, e)| s <= c.start && c.end <= e))
+    });
     let mut kept: Vec<Finding> = Vec::with_capacity(cands.len());
     for c in cands {
         // An address swallows the numbers, names and places inside it; other overlaps are

@@ -304,6 +304,51 @@ fn address_tails_and_postcodes() {
 }
 
 #[test]
+fn international_and_postal_addresses() {
+    must(
+        "Meet me at P.O. Box 149 Monika Union",
+        "P.O. Box 149",
+        "STREET_ADDRESS",
+    );
+    must(
+        "Please return to Unit 4719 Box 7394 in case of an issue.",
+        "Unit 4719 Box 7394",
+        "STREET_ADDRESS",
+    );
+    must(
+        "please update my new address is 224 4966 Bond Street",
+        "224 4966 Bond Street",
+        "STREET_ADDRESS",
+    );
+    must(
+        "Ask the driver to stop at the corner of 11 Botley Road St. and Herceg Gateway St.",
+        "the corner of 11 Botley Road St. and Herceg Gateway",
+        "STREET_ADDRESS",
+    );
+    must(
+        "Our offices are at 6076 Piroska u. 97. in Porto Alegre",
+        "6076 Piroska u. 97",
+        "STREET_ADDRESS",
+    );
+    must(
+        "The bus drops you off at 9383 ul. Chrzanowska 61 St.",
+        "9383 ul. Chrzanowska 61",
+        "STREET_ADDRESS",
+    );
+    must(
+        "send it to 1737 Cheriton Dr Reuquén Extensions please",
+        "1737 Cheriton Dr Reuquén Extensions",
+        "STREET_ADDRESS",
+    );
+    // A Luhn-valid 16-digit number outside the issuer table is still read as a card.
+    must(
+        "What's your credit card? 3522235032377454",
+        "3522235032377454",
+        "CREDIT_CARD",
+    );
+}
+
+#[test]
 fn context_from_the_previous_turn() {
     let mut c = Conversation::new();
     c.push(Some("agent"), "Can I get your date of birth please?");
