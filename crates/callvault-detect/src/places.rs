@@ -15,7 +15,83 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
         scan.push_tokens(T::StreetAddress, first, last, score);
     }
     locations(scan);
+    cued_places(scan);
     zip_codes(scan);
+}
+
+/// After a place cue ("grew up in", "flew to", "based in"), a capitalized name that is not an
+/// ordinary word is a place even when no list knows it: "in Flateyri", "to LEPPEN", "from
+/// Villafranca del Cid". Written text only: in lower-case speech only the lists can speak.
+fn cued_places(scan: &mut Scan<'_>) {
+    if scan.caseless {
+        return;
+    }
+    let toks = &scan.tokens;
+    let mut found = Vec::new();
+    for hit in &scan.cues {
+        if hit.cue != Cue::Place {
+            continue;
+        }
+        let mut j = hit.after;
+        if toks.get(j).is_some_and(|t| t.is_punct(':')) {
+            j += 1;
+        }
+        let mut k = j;
+        let mut words = 0;
+        while k < toks.len() && words < 4 && (k == j || !toks[k].newline_before) {
+            let t = &toks[k];
+            let name = t.is_word()
+                && t.capitalized
+                && (!t.flags.intersects(
+                    F::STOP
+                        .union(F::WORD)
+                        .union(F::MONTH)
+                        .union(F::TITLE)
+                        .union(F::ORG)
+                        .union(F::AMBIGUOUS_NAME),
+                ) || t.intersects_place());
+            // "Villafranca del Cid", "Kędzierzyn-Koźle", "Port O' Warren".
+            let joiner = k > j
+                && (t.is_word()
+                    && matches!(
+                        &*t.lower,
+                        "de" | "del"
+                            | "do"
+                            | "da"
+                            | "dos"
+                            | "das"
+                            | "la"
+                            | "le"
+                            | "nad"
+                            | "pod"
+                            | "van"
+                            | "von"
+                            | "der"
+                            | "di"
+                            | "sur"
+                            | "upon"
+                    )
+                    || (t.is_punct('-') || t.is_punct('\'')) && !t.space_before)
+                && toks
+                    .get(k + 1)
+                    .is_some_and(|u| u.is_word() && u.capitalized);
+            if name {
+                words += 1;
+            } else if !joiner {
+                break;
+            }
+            k += 1;
+        }
+        while k > j && !toks[k - 1].is_word() {
+            k -= 1;
+        }
+        if words > 0 {
+            found.push((j, k));
+        }
+    }
+    for (s, e) in found {
+        scan.push_tokens(T::Location, s, e, 0.6);
+    }
 }
 
 /// Can this token be part of a street name?
@@ -572,6 +648,18 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
                 || matches!(t.kind, TokenKind::Punct(',' | '.' | '-' | '>' | '(' | ')'))
                 || &*t.lower == "nan";
             if !fits {
+                // The address ends inside this line: "Cyprus 36903? I am in ...", "DPO AP
+                // 70942 in case of an issue".
+                let ends_here = t.is_punct('?')
+                    || t.is_punct('!')
+                    || t.is_word() && (t.has(F::STOP) || !t.capitalized);
+                let mut e = m;
+                while e > k && matches!(toks[e - 1].kind, TokenKind::Punct(_)) {
+                    e -= 1;
+                }
+                if words > 0 && ends_here && e > k {
+                    return e;
+                }
                 ok = false;
                 break;
             }

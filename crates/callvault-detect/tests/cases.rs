@@ -340,6 +340,29 @@ fn international_and_postal_addresses() {
         "1737 Cheriton Dr Reuquén Extensions",
         "STREET_ADDRESS",
     );
+    must(
+        "Please return to Unit 4719 Box 7394\nDPO AP 70942 in case of an issue.",
+        "Unit 4719 Box 7394\nDPO AP 70942",
+        "STREET_ADDRESS",
+    );
+    must(
+        "send a new one to 14 Crown Street\n Suite 321\n LONDON\n United Kingdom 75419? I am away",
+        "14 Crown Street\n Suite 321\n LONDON\n United Kingdom 75419",
+        "STREET_ADDRESS",
+    );
+    // A place no list knows, after a place cue; an ordinary word there is not one.
+    must(
+        "Mr. Pálffy is a 19 year old man who grew up in SUND.",
+        "SUND",
+        "LOCATION",
+    );
+    must("We moved here from Tjæreborg", "Tjæreborg", "LOCATION");
+    must(
+        "home city Villafranca del Cid: White",
+        "Villafranca del Cid",
+        "LOCATION",
+    );
+    none("I'm in Sales and I live in Support.");
     // A Luhn-valid 16-digit number outside the issuer table is still read as a card.
     must(
         "What's your credit card? 3522235032377454",
