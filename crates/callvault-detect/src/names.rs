@@ -214,6 +214,33 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             }
         }
     }
+    // 5. Names no list knows, by their written shape: two or three capitalized words in a row,
+    //    none of them an ordinary word or a place, at least one unknown to every list
+    //    ("Krisztián Szöllösy", "Tomomi Nishiyama", "Esat Jeknić").
+    if !scan.caseless {
+        let foreign = |t: &Token| {
+            t.is_word()
+                && t.capitalized
+                && !all_caps(scan, t)
+                && t.lower.chars().count() > 1
+                && (t.flags.is_empty()
+                    || t.flags.intersects(NAMES) && !t.flags.intersects(NOT_NAME.union(F::WORD)))
+        };
+        let mut i = 0;
+        while i < n {
+            let mut e = i;
+            while e < n && e - i < 3 && foreign(&toks[e]) && (e == i || !toks[e].newline_before) {
+                e += 1;
+            }
+            let unknown = toks[i..e].iter().any(|t| t.flags.is_empty());
+            if e - i >= 2 && unknown {
+                spans.push((i, e, 0.5));
+                i = e;
+            } else {
+                i += 1;
+            }
+        }
+    }
     payees(scan, &mut spans);
     for span in &mut spans {
         span.1 = post_nominals(toks, span.1);

@@ -228,6 +228,13 @@ fn names_in_directory_order_with_initials_and_credentials() {
         "Dr. Kalpana I. Nathan",
         "PERSON",
     );
+    // Names no list knows, by their written shape; ordinary capitalized words are not names.
+    must(
+        "Krisztián Szöllösy listed his top 20 songs",
+        "Krisztián Szöllösy",
+        "PERSON",
+    );
+    none("They wrote for Entertainment Weekly and Google Public Data Explorer.");
     // An abbreviated title is a title in lower case too; credentials belong to the name.
     must(
         "i have an appointment with dr. nekrasov",
