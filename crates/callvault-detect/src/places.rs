@@ -388,22 +388,38 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
                 continue;
             }
         }
-        // European order inside a line: "6750 Koskikatu 25", "62314 Mellemvej 32".
+        // European order inside a line: "6750 Koskikatu 25", "62314 Mellemvej 32",
+        // "6614 Luite tee 87", "6639 Canónigo Valiño 70": a capitalized name of up to three
+        // words, then the house number, then the end of the line or a unit.
         if !scan.caseless
-            && k + 1 < toks.len()
+            && k < toks.len()
             && toks[k].is_word()
             && toks[k].capitalized
             && !toks[k].has(F::STOP)
             && !toks[k].has(F::MONTH)
-            && toks[k + 1].kind == TokenKind::Num
-            && !toks[k + 1].newline_before
-            && toks[k + 1].end - toks[k + 1].start <= 4
-            && toks.get(k + 2).is_none_or(|t| {
-                t.newline_before || t.has(F::UNIT) || t.is_punct(',') || t.is_punct('.')
-            })
         {
-            let end = after_suffix(scan, k + 2);
-            out.push((run.first, end, 0.6));
+            let mut m = k + 1;
+            while m < toks.len()
+                && m < k + 3
+                && toks[m].is_word()
+                && !toks[m].has(F::STOP)
+                && !toks[m].has(F::MONTH)
+                && !toks[m].newline_before
+            {
+                m += 1;
+            }
+            if toks.get(m).is_some_and(|t| {
+                t.kind == TokenKind::Num && !t.newline_before && t.end - t.start <= 4
+            }) && toks.get(m + 1).is_none_or(|t| {
+                t.newline_before
+                    || t.has(F::UNIT)
+                    || t.has(F::STREET_SUFFIX) && t.capitalized
+                    || t.is_punct(',')
+                    || t.is_punct('.')
+            }) {
+                let end = after_suffix(scan, m + 1);
+                out.push((run.first, end, 0.6));
+            }
         }
     }
     // Street name first: "Rua do Arenque 1634", "Harjukuja 54", "ul. Narewska 94",
@@ -458,6 +474,7 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
             }
         }
     }
+    out.extend(military(toks));
     // A crossing: "the corner of 159 Eleftheriou Venizelou str and Rennie Union".
     for i in 0..toks.len() {
         if &*toks[i].lower != "corner" || toks.get(i + 1).is_none_or(|t| &*t.lower != "of") {
@@ -550,6 +567,39 @@ fn street_addresses(scan: &Scan<'_>) -> Vec<(usize, usize, f32)> {
     out
 }
 
+/// Military mail: "USNS Møller\nFPO AA 85844", "Unit 1009 Box 0219\nDPO AP 51065", "PSC 5420,
+/// Box 2708\nAPO AA 33879". The "FPO AA 12345" line is unmistakable; the ship or unit line
+/// above it belongs to it.
+fn military(toks: &[Token]) -> Vec<(usize, usize, f32)> {
+    let mut out = Vec::new();
+    for i in 0..toks.len().saturating_sub(2) {
+        let post = matches!(&*toks[i].lower, "fpo" | "apo" | "dpo")
+            && matches!(&*toks[i + 1].lower, "aa" | "ae" | "ap")
+            && toks[i + 2].kind == TokenKind::Num
+            && toks[i + 2].end - toks[i + 2].start == 5;
+        if !post {
+            continue;
+        }
+        let mut start = i;
+        // The ship or unit named within the few tokens before: "USNS Møller", "Unit 1009 Box
+        // 0219", "PSC 5420, Box 2708".
+        let mut k = i;
+        while k > 0 && i - k < 6 {
+            k -= 1;
+            let head = &*toks[k].lower;
+            if matches!(
+                head,
+                "uss" | "usns" | "usnv" | "uscgc" | "unit" | "psc" | "cmr"
+            ) {
+                start = k;
+                break;
+            }
+        }
+        out.push((start, i + 3, 0.8));
+    }
+    out
+}
+
 /// Where an address that starts with a street-type word really starts: "P.O. Box 242", "PO Box",
 /// "Unit 4719 Box 7394", "PSC 0725, Box 6031", and a number in front ("45818 P.O. Box 242",
 /// "9383 ul. Chrzanowska 61").
@@ -635,6 +685,38 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
     if scan.caseless {
         return end;
     }
+    // Same line without a comma: "Apt. 678 Velenje nan", "Suite 215 NUNGATTA Australia",
+    // "Apt. 050 Coalville South Africa": names of places (capitalized, not ordinary words, or
+    // known places), a region code, a postal code, up to the end of the line or sentence.
+    let after_period = k > 0 && toks[k - 1].is_punct('.');
+    if k == end && k < toks.len() && !toks[k].newline_before && !after_period {
+        let mut m = k;
+        let mut words = 0;
+        while m < toks.len() && !toks[m].newline_before && m < k + 6 {
+            let t = &toks[m];
+            let place = t.is_word()
+                && t.capitalized
+                && (!t.flags.intersects(F::WORD.union(F::STOP).union(F::MONTH))
+                    || t.intersects_place()
+                    || words > 0 && t.has(F::PLACE_HEAD));
+            let code =
+                t.is_word() && (&*t.lower == "nan" || t.lower.len() == 2 && all_upper(scan, t));
+            if place || code && words > 0 || words > 0 && postcode_part(t) {
+                words += 1;
+                m += 1;
+            } else {
+                break;
+            }
+        }
+        let ends = toks.get(m).is_none_or(|t| {
+            t.newline_before
+                || matches!(t.kind, TokenKind::Punct(',' | '.' | '?' | '!' | ';'))
+                || t.is_word() && !t.capitalized
+        });
+        if words > 0 && ends {
+            return m;
+        }
+    }
     let mut lines = 0;
     while k < toks.len() && toks[k].newline_before && lines < 5 {
         let mut m = k;
@@ -657,7 +739,10 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
                 while e > k && matches!(toks[e - 1].kind, TokenKind::Punct(_)) {
                     e -= 1;
                 }
-                if words > 0 && ends_here && e > k {
+                // A line of bare numbers followed by a word is a phone number ("416 60 039
+                // office"), not the end of the address.
+                let has_word = toks[k..e].iter().any(Token::is_word);
+                if has_word && ends_here && e > k {
                     return e;
                 }
                 ok = false;
@@ -669,7 +754,13 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
                 break;
             }
         }
-        if !ok || words > 8 {
+        // "28-64-66-98": a line of three or more digit groups is a phone number.
+        let numbers = toks[k..m]
+            .iter()
+            .filter(|t| t.kind == TokenKind::Num)
+            .count();
+        let only_numbers = toks[k..m].iter().all(|t| !t.is_word());
+        if !ok || words > 8 || only_numbers && numbers >= 3 {
             break;
         }
         end = m;
@@ -677,6 +768,10 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
         lines += 1;
     }
     end
+}
+
+fn all_upper(scan: &Scan<'_>, t: &Token) -> bool {
+    scan.text[t.start..t.end].chars().all(|c| !c.is_lowercase())
 }
 
 /// A postal code or a piece of one on an address line: "75017", "2008", "M9W 5E7".

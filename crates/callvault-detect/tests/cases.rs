@@ -357,6 +357,21 @@ fn international_and_postal_addresses() {
         "14 Crown Street\n Suite 321\n LONDON\n United Kingdom 75419",
         "STREET_ADDRESS",
     );
+    must(
+        "Our offices are located at USNS Møller\nFPO AA 85844",
+        "USNS Møller\nFPO AA 85844",
+        "STREET_ADDRESS",
+    );
+    must(
+        "The letter arrived at 6400 12 Timms Drive Suite 215 NUNGATTA Australia last night.",
+        "6400 12 Timms Drive Suite 215 NUNGATTA Australia",
+        "STREET_ADDRESS",
+    );
+    must(
+        "Please return to 6639 Canónigo Valiño 70\n Apt. 758\n Almussafes\n Spain 97197 soon",
+        "6639 Canónigo Valiño 70\n Apt. 758\n Almussafes\n Spain 97197",
+        "STREET_ADDRESS",
+    );
     // A place no list knows, after a place cue; an ordinary word there is not one.
     must(
         "Mr. Pálffy is a 19 year old man who grew up in SUND.",
@@ -370,6 +385,12 @@ fn international_and_postal_addresses() {
         "LOCATION",
     );
     none("I'm in Sales and I live in Support.");
+    let t = "It is at 4200 Bay Street. The rent is fine.";
+    let found = detect(t);
+    assert!(
+        found.iter().all(|f| !t[f.start..f.end].contains("The")),
+        "{found:?}"
+    );
     // A Luhn-valid 16-digit number outside the issuer table is still read as a card.
     must(
         "What's your credit card? 3522235032377454",
