@@ -39,6 +39,17 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
         {
             j += 1;
         }
+        // Question and answer in one text: "What's your name? User: Maja S Hermansen".
+        if strong && toks.get(j).is_some_and(|t| t.is_punct('?')) {
+            j += 1;
+            if toks.get(j + 1).is_some_and(|t| t.is_punct(':'))
+                && toks
+                    .get(j)
+                    .is_some_and(|t| matches!(&*t.lower, "user" | "customer" | "caller" | "client"))
+            {
+                j += 2;
+            }
+        }
         let end = take_name(scan, j, strong);
         let kin = matches!(
             &*toks[hit.start_token].lower,
@@ -241,12 +252,113 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             }
         }
     }
+    // 6. A speaker label at the start of a line: "Ubul: What a wife." - a capitalized word that
+    //    is not an ordinary word ("Agent:", "Note:" are).
+    if !scan.caseless {
+        for i in 0..n.saturating_sub(1) {
+            let t = &toks[i];
+            let line_start = i == 0 || t.newline_before;
+            if line_start
+                && toks[i + 1].is_punct(':')
+                && t.is_word()
+                && t.capitalized
+                && !all_caps(scan, t)
+                && (t.flags.is_empty() || t.flags.intersects(NAMES))
+                && !t.flags.intersects(NOT_NAME.union(F::WORD))
+            {
+                spans.push((i, i + 1, 0.6));
+            }
+        }
+    }
     payees(scan, &mut spans);
+    coordinated(scan, &mut spans);
     for span in &mut spans {
         span.1 = post_nominals(toks, span.1);
     }
+    mentioned_again(scan, &mut spans);
     for (s, e, score) in spans {
         scan.push_tokens(T::Person, s, e, score);
+    }
+}
+
+/// Names in a list are names alike: "founders: Kónya, Becker and Vasquez", "Usamov and Bowers",
+/// "They had 6: Gaetane, Hannah, Anthony". A capitalized word that is not an ordinary word,
+/// joined by a comma, "and" or "&" to a word already read as a one-word name, is one too.
+fn coordinated(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    if scan.caseless {
+        return;
+    }
+    let toks = &scan.tokens;
+    let n = toks.len();
+    let mut named = vec![false; n];
+    for &(s, e, _) in spans.iter() {
+        if e == s + 1 {
+            named[s] = true;
+        }
+    }
+    let candidate = |t: &Token| {
+        t.is_word()
+            && t.capitalized
+            && !all_caps(scan, t)
+            && t.lower.chars().count() > 1
+            && !t
+                .flags
+                .intersects(NOT_NAME.union(F::WORD).union(F::CITY).union(F::COUNTRY))
+    };
+    let joiner = |t: &Token| t.is_punct(',') || t.is_punct('&') || &*t.lower == "and";
+    // Sweep both ways until nothing changes (lists are short).
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 0..n {
+            if named[i] || !candidate(&toks[i]) {
+                continue;
+            }
+            let left = i >= 2 && joiner(&toks[i - 1]) && named[i - 2];
+            let right = i + 2 < n && joiner(&toks[i + 1]) && named[i + 2];
+            // "Kónya, Becker and Vasquez": one step further over a comma and "and".
+            let right2 = i + 3 < n
+                && toks[i + 1].is_punct(',')
+                && &*toks[i + 2].lower == "and"
+                && named[i + 3];
+            if left || right || right2 {
+                named[i] = true;
+                spans.push((i, i + 1, 0.55));
+                changed = true;
+            }
+        }
+    }
+}
+
+/// A name said once is the same name when it comes again in the turn: "My name is Antti
+/// Poutiainen but everyone calls me Antti", "directed by Philip Latourelle and starring
+/// Latourelle".
+fn mentioned_again(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    let toks = &scan.tokens;
+    let mut words: Vec<&str> = Vec::new();
+    let mut covered = vec![false; toks.len()];
+    for &(s, e, _) in spans.iter() {
+        for (k, t) in toks.iter().enumerate().take(e).skip(s) {
+            covered[k] = true;
+            if t.is_word()
+                && t.lower.chars().count() > 2
+                && !t.flags.intersects(NOT_NAME.union(F::WORD))
+            {
+                words.push(&t.lower);
+            }
+        }
+    }
+    if words.is_empty() {
+        return;
+    }
+    for (k, t) in toks.iter().enumerate() {
+        if !covered[k]
+            && t.is_word()
+            && (scan.caseless || t.capitalized)
+            && words.contains(&&*t.lower)
+        {
+            spans.push((k, k + 1, 0.6));
+        }
     }
 }
 

@@ -235,6 +235,27 @@ fn names_in_directory_order_with_initials_and_credentials() {
         "PERSON",
     );
     none("They wrote for Entertainment Weekly and Google Public Data Explorer.");
+    // The same name again, names in a list, a speaker label, an answer after the question.
+    let t = "My name is Antti Poutiainen but everyone calls me Antti";
+    let last = t.rfind("Antti").expect("in text");
+    assert!(
+        detect(t)
+            .iter()
+            .any(|f| f.entity == EntityType::Person && f.start <= last && last + 5 <= f.end),
+        "second mention"
+    );
+    must(
+        "our 3 founders: Kónya, Becker and Vasquez.",
+        "Kónya",
+        "PERSON",
+    );
+    must("Ubul: What a wife.\nNicole: Remember me", "Ubul", "PERSON");
+    must(
+        "What's your name? User: Maja S Hermansen",
+        "Maja S Hermansen",
+        "PERSON",
+    );
+    none("Agent: We open at 9.\nNote: closed on holidays.");
     // An abbreviated title is a title in lower case too; credentials belong to the name.
     must(
         "i have an appointment with dr. nekrasov",
