@@ -41,8 +41,11 @@ impl Detector {
 /// Digits at the end of a turn that may continue in the next, with the type they were given.
 pub(crate) type Pending = Option<(String, Option<EntityType>)>;
 
+/// What a turn leaves for the next: its cues, digits that may go on, and name words.
+pub(crate) type Carry = (Vec<Cue>, Pending, Vec<String>);
+
 /// Scans one turn with context; also returns what the next turn should know.
-pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Vec<Cue>, Pending) {
+pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry) {
     if text.len() > MAX_SCAN_BYTES {
         let mut all = Vec::new();
         let mut off = 0;
@@ -59,7 +62,7 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Vec<C
                     }
                 }
             }
-            let (found, _, _) = detect_with(&text[off..end], ctx);
+            let (found, _) = detect_with(&text[off..end], ctx);
             all.extend(found.into_iter().map(|mut f| {
                 f.start += off;
                 f.end += off;
@@ -67,7 +70,7 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Vec<C
             }));
             off = end;
         }
-        return (all, Vec::new(), None);
+        return (all, (Vec::new(), None, Vec::new()));
     }
     let mut scan = Scan::new(text, ctx);
     classify::classify_runs(&mut scan);
@@ -91,7 +94,8 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Vec<C
             .map(|f| f.entity);
         Some((r.digits.clone(), ty))
     });
-    (findings, asked, pending)
+    let names = names::remembered(&scan, &findings);
+    (findings, (asked, pending, names))
 }
 
 /// One call's turns, in order. Context flows from each turn to the next: the other party's
@@ -113,8 +117,8 @@ impl Conversation {
         if !same_speaker {
             self.ctx.pending_digits = None;
         }
-        let (findings, cues, pending) = detect_with(text, &self.ctx);
-        self.commit(speaker, same_speaker, cues, pending);
+        let (findings, carry) = detect_with(text, &self.ctx);
+        self.commit(speaker, same_speaker, carry);
         findings
     }
 
@@ -129,13 +133,8 @@ impl Conversation {
         detect_with(text, &ctx).0
     }
 
-    fn commit(
-        &mut self,
-        speaker: Option<&str>,
-        same_speaker: bool,
-        cues: Vec<Cue>,
-        pending: Pending,
-    ) {
+    fn commit(&mut self, speaker: Option<&str>, same_speaker: bool, carry: Carry) {
+        let (cues, pending, names) = carry;
         // A question's cues carry to the answer; the same speaker going on keeps the question
         // asked before.
         if !same_speaker {
@@ -144,6 +143,15 @@ impl Conversation {
             self.ctx.asked.extend(cues);
         }
         self.ctx.pending_digits = pending;
+        for name in names {
+            if !self.ctx.names.contains(&name) {
+                if self.ctx.names.len() == crate::scan::MAX_REMEMBERED_NAMES {
+                    let mut oldest = self.ctx.names.remove(0);
+                    zeroize::Zeroize::zeroize(&mut oldest);
+                }
+                self.ctx.names.push(name);
+            }
+        }
         self.last_speaker = speaker.map(str::to_owned);
     }
 }

@@ -330,20 +330,22 @@ fn coordinated(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     }
 }
 
-/// A name said once is the same name when it comes again in the turn: "My name is Antti
-/// Poutiainen but everyone calls me Antti", "directed by Philip Latourelle and starring
-/// Latourelle".
+/// Can this word of a name stand for the person on its own later ("Antti", "jasbir")?
+fn memorable(t: &Token) -> bool {
+    t.is_word() && t.lower.chars().count() > 2 && !t.flags.intersects(NOT_NAME.union(F::WORD))
+}
+
+/// A name said once is the same name when it comes again, in the turn or later in the call:
+/// "My name is Antti Poutiainen but everyone calls me Antti", "directed by Philip Latourelle
+/// and starring Latourelle".
 fn mentioned_again(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
     let toks = &scan.tokens;
-    let mut words: Vec<&str> = Vec::new();
+    let mut words: Vec<&str> = scan.ctx.names.iter().map(String::as_str).collect();
     let mut covered = vec![false; toks.len()];
     for &(s, e, _) in spans.iter() {
         for (k, t) in toks.iter().enumerate().take(e).skip(s) {
             covered[k] = true;
-            if t.is_word()
-                && t.lower.chars().count() > 2
-                && !t.flags.intersects(NOT_NAME.union(F::WORD))
-            {
+            if memorable(t) {
                 words.push(&t.lower);
             }
         }
@@ -360,6 +362,23 @@ fn mentioned_again(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
             spans.push((k, k + 1, 0.6));
         }
     }
+}
+
+/// The name words of a turn's person findings, for the turns that follow.
+pub(crate) fn remembered(scan: &Scan<'_>, findings: &[crate::Finding]) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in findings.iter().filter(|f| f.entity == T::Person) {
+        for t in scan
+            .tokens
+            .iter()
+            .filter(|t| f.start <= t.start && t.end <= f.end)
+        {
+            if memorable(t) && !out.iter().any(|w: &String| **w == *t.lower) {
+                out.push(t.lower.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Kinship words a caller uses for a payee: "send it to mom".

@@ -8,14 +8,46 @@ use crate::lex::{lex, Token};
 use crate::lexicon::Lexicon;
 use crate::numbers::{number_runs, NumberRun};
 
-/// What the previous turns tell about this one.
-#[derive(Clone, Debug, Default)]
+/// What the previous turns tell about this one. It holds personal data (digits, names): its
+/// `Debug` shows only counts, and the buffers are zeroized on drop.
+#[derive(Clone, Default)]
 pub(crate) struct TurnContext {
     /// Cues in the other party's previous turn ("what's your date of birth?").
     pub asked: Vec<Cue>,
     /// Digits the same speaker said at the very end of the previous turn, still unclassified
     /// or classified as a partial number, with the type it was given.
     pub pending_digits: Option<(String, Option<EntityType>)>,
+    /// Lower-cased words of the names found in earlier turns of the call (a bounded list):
+    /// "jasbir" said again three turns later is still a name.
+    pub names: Vec<String>,
+}
+
+/// How many name words a call remembers.
+pub(crate) const MAX_REMEMBERED_NAMES: usize = 32;
+
+impl std::fmt::Debug for TurnContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TurnContext")
+            .field("asked", &self.asked)
+            .field(
+                "pending_digits",
+                &self.pending_digits.as_ref().map(|(d, t)| (d.len(), t)),
+            )
+            .field("names", &self.names.len())
+            .finish()
+    }
+}
+
+impl Drop for TurnContext {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        if let Some((d, _)) = &mut self.pending_digits {
+            d.zeroize();
+        }
+        for n in &mut self.names {
+            n.zeroize();
+        }
+    }
 }
 
 pub(crate) struct Scan<'a> {

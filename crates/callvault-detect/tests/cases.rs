@@ -434,6 +434,20 @@ fn context_from_the_previous_turn() {
     let f = c.push(Some("customer"), t);
     assert!(covered(t, t, EntityType::Person, &f), "{f:?}");
 
+    // A name given once is recognized when it comes back later in the call, and the
+    // conversation's debug output shows none of it.
+    let mut c = Conversation::new();
+    c.push(Some("customer"), "my name is jasbir singh");
+    c.push(Some("agent"), "thanks, one moment");
+    let t = "can you tell jasbir the balance";
+    let f = c.push(Some("customer"), t);
+    assert!(covered(t, "jasbir", EntityType::Person, &f), "{f:?}");
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("jasbir") && !debug.contains("singh"),
+        "{debug}"
+    );
+
     // A card said over two turns of the same speaker.
     let mut c = Conversation::new();
     c.push(Some("agent"), "what's the card number?");
@@ -443,6 +457,10 @@ fn context_from_the_previous_turn() {
     let fb = c.push(Some("customer"), b);
     assert!(covered(a, a, EntityType::CreditCard, &fa), "{fa:?}");
     assert!(covered(b, b, EntityType::CreditCard, &fb), "{fb:?}");
+    let mut c = Conversation::new();
+    c.push(Some("customer"), "the card is 4111 1111");
+    let debug = format!("{c:?}");
+    assert!(!debug.contains("4111"), "{debug}");
 }
 
 #[test]
