@@ -28,11 +28,21 @@ fn cued_places(scan: &mut Scan<'_>) {
     }
     let toks = &scan.tokens;
     let mut found = Vec::new();
-    for hit in &scan.cues {
-        if hit.cue != Cue::Place {
-            continue;
-        }
-        let mut j = hit.after;
+    // A plain "in" or "from" is a weaker cue: what follows must be a known place or a word no
+    // list knows at all (not a name, not an ordinary word): "in Highveld", "from Tjæreborg".
+    let plain = toks.iter().enumerate().filter_map(|(i, t)| {
+        let next = toks.get(i + 1)?;
+        let unknown = next.flags.is_empty() || next.intersects_place();
+        (matches!(&*t.lower, "in" | "from") && unknown).then_some(i + 1)
+    });
+    let cued = scan
+        .cues
+        .iter()
+        .filter(|h| h.cue == Cue::Place)
+        .map(|h| h.after);
+    let starts: Vec<usize> = cued.chain(plain).collect();
+    for j in starts {
+        let mut j = j;
         if toks.get(j).is_some_and(|t| t.is_punct(':')) {
             j += 1;
         }
@@ -727,7 +737,10 @@ fn extend_lines(scan: &Scan<'_>, mut end: usize) -> usize {
             let fits = place_word(scan, t)
                 || matches!(t.kind, TokenKind::Num | TokenKind::Alnum)
                 || t.has(F::UNIT)
-                || matches!(t.kind, TokenKind::Punct(',' | '.' | '-' | '>' | '(' | ')'))
+                || matches!(
+                    t.kind,
+                    TokenKind::Punct(',' | '.' | '-' | '>' | '(' | ')' | '?')
+                )
                 || &*t.lower == "nan";
             if !fits {
                 // The address ends inside this line: "Cyprus 36903? I am in ...", "DPO AP

@@ -193,6 +193,11 @@ fn names_addresses_dates() {
     );
     must("I was born on 03/15/1982", "03/15/1982", "DATE_OF_BIRTH");
     must(
+        "I was born in march nineteen eighty two",
+        "march nineteen eighty two",
+        "DATE_OF_BIRTH",
+    );
+    must(
         "my pin is four three two one",
         "four three two one",
         "CREDENTIAL",
@@ -406,6 +411,22 @@ fn international_and_postal_addresses() {
         "LOCATION",
     );
     none("I'm in Sales and I live in Support.");
+    must(
+        "The Princess Royal arrived at Khandallah this morning",
+        "Khandallah",
+        "LOCATION",
+    );
+    must(
+        "Where: UPTON SCUDAMORE Country Club.",
+        "UPTON SCUDAMORE",
+        "LOCATION",
+    );
+    must(
+        "The title refers to a street in Highveld.",
+        "Highveld",
+        "LOCATION",
+    );
+    none("we arrived at the hotel at 5 and met in Room 12");
     let t = "It is at 4200 Bay Street. The rent is fine.";
     let found = detect(t);
     assert!(
