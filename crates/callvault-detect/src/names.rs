@@ -252,6 +252,51 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             }
         }
     }
+    // 6a. A lone capitalized word no list knows (not a name, place or ordinary word) where a
+    //     person stands: before "is", "was", "spent", "began" ... or after "by", "says", "of".
+    if !scan.caseless {
+        for i in 0..n {
+            let t = &toks[i];
+            if !(t.is_word()
+                && t.capitalized
+                && !all_caps(scan, t)
+                && t.flags.is_empty()
+                && t.lower.chars().count() > 2
+                // "I've", "We'll": contractions are not names.
+                && !t.lower.contains(['\'', '\u{2019}']))
+            {
+                continue;
+            }
+            let verb_after = toks.get(i + 1).is_some_and(|u| {
+                matches!(
+                    &*u.lower,
+                    "is" | "was"
+                        | "has"
+                        | "had"
+                        | "will"
+                        | "spent"
+                        | "began"
+                        | "lives"
+                        | "said"
+                        | "says"
+                        | "told"
+                        | "wants"
+                        | "called"
+                        | "shouted"
+                        | "asked"
+                        | "works"
+                )
+            });
+            let cue_before = i > 0
+                && matches!(
+                    &*toks[i - 1].lower,
+                    "by" | "says" | "said" | "dear" | "hi" | "hello" | "thanks" | "ex"
+                );
+            if verb_after || cue_before {
+                spans.push((i, i + 1, 0.5));
+            }
+        }
+    }
     // 6. A speaker label at the start of a line: "Ubul: What a wife." - a capitalized word that
     //    is not an ordinary word ("Agent:", "Note:" are).
     if !scan.caseless {

@@ -261,6 +261,17 @@ fn names_in_directory_order_with_initials_and_credentials() {
         "PERSON",
     );
     none("Agent: We open at 9.\nNote: closed on holidays.");
+    must(
+        "Alvir spent a year at the firm as an assistant",
+        "Alvir",
+        "PERSON",
+    );
+    must(
+        "a song arranged by Ogasahara in 1975",
+        "Ogasahara",
+        "PERSON",
+    );
+    none("I've had this phone since 2012, it's a 2012 model.");
     // An abbreviated title is a title in lower case too; credentials belong to the name.
     must(
         "i have an appointment with dr. nekrasov",
