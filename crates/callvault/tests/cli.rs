@@ -170,9 +170,10 @@ fn rate(v: &Value, a: &str, b: &str) -> f64 {
 #[test]
 fn dev_set_quality_gates() {
     for (file, max_leak) in [
-        ("sgd_dev_turns.jsonl", 0.09),
-        ("sgd_dev_turns_spoken.jsonl", 0.19),
-        ("presidio_synth_v2.jsonl", 0.31),
+        // The targets; measured 0.033, 0.073, 0.085 (BENCHMARKS.md).
+        ("sgd_dev_turns.jsonl", 0.05),
+        ("sgd_dev_turns_spoken.jsonl", 0.10),
+        ("presidio_synth_v2.jsonl", 0.10),
     ] {
         let r = eval(file);
         let leak = rate(&r["overall"], "leaked", "gold");
@@ -194,12 +195,7 @@ fn dev_set_quality_gates() {
                 continue;
             }
             let recall = rate(s, "found", "gold");
-            let min = if label == "PHONE_NUMBER" && file.starts_with("presidio") {
-                0.95
-            } else {
-                0.98
-            };
-            assert!(recall >= min, "{file}: {label} recall {recall:.3}");
+            assert!(recall >= 0.99, "{file}: {label} recall {recall:.3}");
         }
     }
 }
