@@ -74,7 +74,14 @@ fn jsonl_offsets_are_code_points_and_context_is_carried() {
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[1]["spans"][0]["type"], "DATE_OF_BIRTH");
     assert_eq!(lines[1]["redacted"], "[DATE_OF_BIRTH_1]");
-    let span = &lines[2]["spans"][0];
+    // "Szöllösy:" at the start of a line is a speaker label: a person, 8 code points.
+    let name = &lines[2]["spans"][0];
+    assert_eq!(name["type"], "PERSON");
+    assert_eq!(
+        (name["start"].as_u64(), name["end"].as_u64()),
+        (Some(0), Some(8))
+    );
+    let span = &lines[2]["spans"][1];
     assert_eq!(span["type"], "CREDIT_CARD");
     assert_eq!(span["start"], 10, "code points, not bytes");
     assert_eq!(span["end"], 29);
