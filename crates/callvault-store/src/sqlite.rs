@@ -116,6 +116,11 @@ impl SqliteStore {
         writer
             .pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(open_err)?;
+        // The one writer keeps the hot index pages in memory (SQLite's default is 2 MiB);
+        // readers keep the default.
+        writer
+            .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
+            .map_err(open_err)?;
         Ok(SqliteStore {
             path: path.to_owned(),
             wal: PathBuf::from(format!("{}-wal", path.display())),
@@ -147,6 +152,9 @@ impl SqliteStore {
             .map_err(|_| StoreError::Backend("reader connection poisoned".into()))
     }
 }
+
+/// The writer connection's page cache, in KiB.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;

@@ -9,14 +9,22 @@ use std::collections::HashMap;
 use crate::index::BlindIndex;
 use crate::VaultError;
 
-/// An opaque token id: 128 random bits, written `tok_` and 32 hex digits.
+/// An opaque token id, written `tok_` and 32 hex digits: 48 bits of creation time (milliseconds
+/// since the Unix epoch) then 80 random bits. The time prefix makes new ids sort after old
+/// ones, so a store's index on them grows at one end (one page per batch, not one random page
+/// per token); the random part keeps them unguessable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TokenId([u8; 16]);
 
 impl TokenId {
     pub fn generate() -> Result<TokenId, VaultError> {
         let mut id = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut id).map_err(|_| VaultError::Crypto("random generator"))?;
+        aws_lc_rs::rand::fill(&mut id[6..]).map_err(|_| VaultError::Crypto("random generator"))?;
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        id[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
         Ok(TokenId(id))
     }
 
