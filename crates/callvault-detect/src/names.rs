@@ -771,10 +771,16 @@ fn take_name(scan: &Scan<'_>, j: usize, strong: bool) -> usize {
             && toks[k - 1].flags.intersects(NAMES)
             && (t.has(F::AMBIGUOUS_NAME) && !aux_word(t) || unknown_word(t))
             && boundary(toks, k + 1);
+        // After a weak cue ("hi", "this is", "to"), an ordinary capitalized word is a product or
+        // a company more often than a person: "Hi, Spectrum support here".
+        let plain_word = !strong
+            && k == j
+            && t.has(F::WORD)
+            && !t.flags.intersects(NAMES.union(F::AMBIGUOUS_NAME));
         let ok = if scan.caseless {
             known || second || strong && k == j || strong && k > j && !t.has(F::STOP)
         } else {
-            (t.capitalized && !all_caps(scan, t)) || (known && strong)
+            (t.capitalized && !all_caps(scan, t) && !plain_word) || (known && strong)
         };
         if !ok {
             break;
