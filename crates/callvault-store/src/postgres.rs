@@ -120,24 +120,104 @@ fn conversation_row(r: &Row) -> ConversationRow {
     }
 }
 
-fn insert_token(
+/// The batch's turns in one `INSERT ... SELECT FROM UNNEST`.
+fn insert_turns(
     tx: &mut postgres::Transaction<'_>,
-    stmt: &postgres::Statement,
-    k: &TokenRow,
-) -> Result<u64, postgres::Error> {
+    batch: &[TurnWrite],
+) -> Result<(), postgres::Error> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let turns = batch.iter().map(|w| &w.turn);
+    let tenant: Vec<&str> = turns.clone().map(|t| t.tenant.as_str()).collect();
+    let conversation: Vec<&str> = turns.clone().map(|t| t.conversation.as_str()).collect();
+    let seq: Vec<i64> = turns.clone().map(|t| t.seq as i64).collect();
+    let id: Vec<&str> = turns.clone().map(|t| t.id.as_str()).collect();
+    let speaker: Vec<&str> = turns.clone().map(|t| t.speaker.as_str()).collect();
+    let redacted: Vec<&str> = turns.clone().map(|t| t.redacted.as_str()).collect();
+    let findings: Vec<&str> = turns.clone().map(|t| t.findings.as_str()).collect();
+    let sealed: Vec<&[u8]> = turns.clone().map(|t| t.sealed.as_slice()).collect();
+    let started: Vec<Option<i64>> = turns.clone().map(|t| t.started_at).collect();
+    let ended: Vec<Option<i64>> = turns.clone().map(|t| t.ended_at).collect();
+    let created: Vec<i64> = turns.map(|t| t.created_at).collect();
     tx.execute(
-        stmt,
+        "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::bigint[], $11::bigint[])",
         &[
-            &k.tenant,
-            &k.conversation,
-            &k.token_id,
-            &k.entity,
-            &k.label,
-            &&k.blind_index[..],
-            &k.sealed,
-            &(k.turn_seq as i64),
+            &tenant,
+            &conversation,
+            &seq,
+            &id,
+            &speaker,
+            &redacted,
+            &findings,
+            &sealed,
+            &started,
+            &ended,
+            &created,
         ],
-    )
+    )?;
+    Ok(())
+}
+
+/// Token rows in one statement.
+fn insert_tokens(
+    tx: &mut postgres::Transaction<'_>,
+    rows: &[&TokenRow],
+) -> Result<(), postgres::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let tenant: Vec<&str> = rows.iter().map(|k| k.tenant.as_str()).collect();
+    let conversation: Vec<&str> = rows.iter().map(|k| k.conversation.as_str()).collect();
+    let token_id: Vec<&str> = rows.iter().map(|k| k.token_id.as_str()).collect();
+    let entity: Vec<&str> = rows.iter().map(|k| k.entity.as_str()).collect();
+    let label: Vec<&str> = rows.iter().map(|k| k.label.as_str()).collect();
+    let blind: Vec<&[u8]> = rows.iter().map(|k| &k.blind_index[..]).collect();
+    let sealed: Vec<&[u8]> = rows.iter().map(|k| k.sealed.as_slice()).collect();
+    let turn_seq: Vec<i64> = rows.iter().map(|k| k.turn_seq as i64).collect();
+    tx.execute(
+        "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bigint[])",
+        &[
+            &tenant,
+            &conversation,
+            &token_id,
+            &entity,
+            &label,
+            &blind,
+            &sealed,
+            &turn_seq,
+        ],
+    )?;
+    Ok(())
+}
+
+/// One turn count per conversation per batch, in one statement.
+fn update_counts(
+    tx: &mut postgres::Transaction<'_>,
+    batch: &[TurnWrite],
+) -> Result<(), postgres::Error> {
+    let mut counts: std::collections::HashMap<(&str, &str), i64> = std::collections::HashMap::new();
+    for w in batch {
+        let next = (w.turn.seq + 1) as i64;
+        let entry = counts
+            .entry((w.turn.tenant.as_str(), w.turn.conversation.as_str()))
+            .or_insert(next);
+        *entry = (*entry).max(next);
+    }
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let (keys, next): (Vec<(&str, &str)>, Vec<i64>) = counts.into_iter().unzip();
+    let (tenant, conversation): (Vec<&str>, Vec<&str>) = keys.into_iter().unzip();
+    tx.execute(
+        "UPDATE conversations c SET n_turns = GREATEST(c.n_turns, v.n)
+         FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS v(tenant, id, n)
+         WHERE c.tenant = v.tenant AND c.id = v.id",
+        &[&tenant, &conversation, &next],
+    )?;
+    Ok(())
 }
 
 /// A token row from its eight columns, in table order.
@@ -418,43 +498,16 @@ impl Store for PostgresStore {
                 )?;
             }
         }
-        let turn = tx.prepare(
-            "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )?;
-        let token = tx.prepare(
-            "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )?;
-        let count = tx.prepare(
-            "UPDATE conversations SET n_turns = GREATEST(n_turns, $3) WHERE tenant = $1 AND id = $2",
-        )?;
-        for write in batch {
-            let t = &write.turn;
-            tx.execute(
-                &turn,
-                &[
-                    &t.tenant,
-                    &t.conversation,
-                    &(t.seq as i64),
-                    &t.id,
-                    &t.speaker,
-                    &t.redacted,
-                    &t.findings,
-                    &t.sealed,
-                    &t.started_at,
-                    &t.ended_at,
-                    &t.created_at,
-                ],
-            )?;
-            for k in &write.new_tokens {
-                insert_token(&mut tx, &token, k)?;
-            }
-            tx.execute(&count, &[&t.tenant, &t.conversation, &((t.seq + 1) as i64)])?;
-        }
-        for k in tokens {
-            insert_token(&mut tx, &token, k)?;
-        }
+        // One statement per table for the whole batch (arrays unnested server-side): a batch
+        // costs a handful of round trips, not one per row.
+        insert_turns(&mut tx, batch)?;
+        let new_tokens: Vec<&TokenRow> = batch
+            .iter()
+            .flat_map(|w| w.new_tokens.iter())
+            .chain(tokens.iter())
+            .collect();
+        insert_tokens(&mut tx, &new_tokens)?;
+        update_counts(&mut tx, batch)?;
         let first_seq = append_audit(&mut tx, audit)?;
         tx.commit()?;
         Ok(first_seq)
@@ -1171,27 +1224,31 @@ fn append_audit<'a>(
     if prepared.entries.is_empty() {
         return Ok(size as u64);
     }
-    let entry = tx.prepare(
+    let entries = &prepared.entries;
+    let seq: Vec<i64> = entries.iter().map(|e| e.seq as i64).collect();
+    let time: Vec<i64> = entries.iter().map(|e| e.record.time_ms).collect();
+    let tenant: Vec<&str> = entries.iter().map(|e| e.record.tenant.as_str()).collect();
+    let principal: Vec<&str> = entries
+        .iter()
+        .map(|e| e.record.principal.as_str())
+        .collect();
+    let action: Vec<&str> = entries.iter().map(|e| e.record.action.as_str()).collect();
+    let leaf_hash: Vec<&[u8]> = entries.iter().map(|e| &e.leaf_hash[..]).collect();
+    let leaf: Vec<&[u8]> = entries.iter().map(|e| e.leaf.as_slice()).collect();
+    tx.execute(
         "INSERT INTO audit_entries (seq, time_ms, tenant, principal, action, leaf_hash, entry)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bytea[])",
+        &[&seq, &time, &tenant, &principal, &action, &leaf_hash, &leaf],
     )?;
-    for e in &prepared.entries {
+    if !prepared.nodes.is_empty() {
+        let level: Vec<i32> = prepared.nodes.iter().map(|n| n.0 as i32).collect();
+        let idx: Vec<i64> = prepared.nodes.iter().map(|n| n.1 as i64).collect();
+        let hash: Vec<&[u8]> = prepared.nodes.iter().map(|n| &n.2[..]).collect();
         tx.execute(
-            &entry,
-            &[
-                &(e.seq as i64),
-                &e.record.time_ms,
-                &e.record.tenant,
-                &e.record.principal,
-                &e.record.action.as_str(),
-                &&e.leaf_hash[..],
-                &e.leaf,
-            ],
+            "INSERT INTO audit_nodes (level, idx, hash)
+             SELECT * FROM UNNEST($1::int[], $2::bigint[], $3::bytea[])",
+            &[&level, &idx, &hash],
         )?;
-    }
-    let node = tx.prepare("INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3)")?;
-    for (level, idx, hash) in &prepared.nodes {
-        tx.execute(&node, &[&(*level as i32), &(*idx as i64), &&hash[..]])?;
     }
     tx.execute(
         "UPDATE audit_head SET size = $1, frontier = $2 WHERE id = 1",
