@@ -205,13 +205,7 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
     //    its period, whatever the lists say about the first word.
     if !scan.caseless {
         for i in 0..n.saturating_sub(3) {
-            let word = |t: &Token| {
-                t.is_word()
-                    && t.capitalized
-                    && !all_caps(scan, t)
-                    && t.lower.chars().count() > 1
-                    && !t.flags.intersects(NOT_NAME)
-            };
+            let word = |t: &Token| title_word(scan, t) && !t.flags.intersects(NOT_NAME);
             if word(&toks[i])
                 && toks[i + 1].capitalized
                 && initial(toks, i + 1)
@@ -230,10 +224,7 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
     //    ("Krisztián Szöllösy", "Tomomi Nishiyama", "Esat Jeknić").
     if !scan.caseless {
         let foreign = |t: &Token| {
-            t.is_word()
-                && t.capitalized
-                && !all_caps(scan, t)
-                && t.lower.chars().count() > 1
+            title_word(scan, t)
                 && (t.flags.is_empty()
                     || t.flags.intersects(NAMES) && !t.flags.intersects(NOT_NAME.union(F::WORD)))
         };
@@ -252,14 +243,12 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             }
         }
     }
-    // 6a. A lone capitalized word no list knows (not a name, place or ordinary word) where a
-    //     person stands: before "is", "was", "spent", "began" ... or after "by", "says", "of".
+    // 6. A lone capitalized word no list knows (not a name, place or ordinary word) where a
+    //    person stands: before "is", "was", "spent", "began" ... or after "by", "says", "hi".
     if !scan.caseless {
         for i in 0..n {
             let t = &toks[i];
-            if !(t.is_word()
-                && t.capitalized
-                && !all_caps(scan, t)
+            if !(title_word(scan, t)
                 && t.flags.is_empty()
                 && t.lower.chars().count() > 2
                 // "I've", "We'll": contractions are not names.
@@ -297,7 +286,7 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             }
         }
     }
-    // 6. A speaker label at the start of a line: "Ubul: What a wife." - a capitalized word that
+    // 7. A speaker label at the start of a line: "Ubul: What a wife." - a capitalized word that
     //    is not an ordinary word ("Agent:", "Note:" are).
     if !scan.caseless {
         for i in 0..n.saturating_sub(1) {
@@ -305,9 +294,7 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             let line_start = i == 0 || t.newline_before;
             if line_start
                 && toks[i + 1].is_punct(':')
-                && t.is_word()
-                && t.capitalized
-                && !all_caps(scan, t)
+                && title_word(scan, t)
                 && (t.flags.is_empty() || t.flags.intersects(NAMES))
                 && !t.flags.intersects(NOT_NAME.union(F::WORD))
             {
@@ -342,10 +329,7 @@ fn coordinated(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
         }
     }
     let candidate = |t: &Token| {
-        t.is_word()
-            && t.capitalized
-            && !all_caps(scan, t)
-            && t.lower.chars().count() > 1
+        title_word(scan, t)
             && !t
                 .flags
                 .intersects(NOT_NAME.union(F::WORD).union(F::CITY).union(F::COUNTRY))
@@ -668,6 +652,11 @@ fn hyphen_joined(toks: &[Token], i: usize) -> bool {
 /// A word no list knows: in lower-case speech, the likely surname after a known first name.
 fn unknown_word(t: &Token) -> bool {
     t.is_word() && t.flags.is_empty() && t.lower.chars().count() > 1
+}
+
+/// A word written like a name in cased text: capitalized, not all capitals, two letters or more.
+fn title_word(scan: &Scan<'_>, t: &Token) -> bool {
+    t.is_word() && t.capitalized && !all_caps(scan, t) && t.lower.chars().count() > 1
 }
 
 fn all_caps(scan: &Scan<'_>, t: &Token) -> bool {
