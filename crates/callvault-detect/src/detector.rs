@@ -115,7 +115,7 @@ impl Conversation {
     pub fn push(&mut self, speaker: Option<&str>, text: &str) -> Vec<Finding> {
         let same_speaker = speaker.is_some() && speaker == self.last_speaker.as_deref();
         if !same_speaker {
-            self.ctx.pending_digits = None;
+            self.ctx.set_pending(None);
         }
         let (findings, carry) = detect_with(text, &self.ctx);
         self.commit(speaker, same_speaker, carry);
@@ -128,7 +128,7 @@ impl Conversation {
         let same_speaker = speaker.is_some() && speaker == self.last_speaker.as_deref();
         let mut ctx = self.ctx.clone();
         if !same_speaker {
-            ctx.pending_digits = None;
+            ctx.set_pending(None);
         }
         detect_with(text, &ctx).0
     }
@@ -142,7 +142,7 @@ impl Conversation {
         } else if !cues.is_empty() {
             self.ctx.asked.extend(cues);
         }
-        self.ctx.pending_digits = pending;
+        self.ctx.set_pending(pending);
         for name in names {
             if !self.ctx.names.contains(&name) {
                 if self.ctx.names.len() == crate::scan::MAX_REMEMBERED_NAMES {

@@ -38,12 +38,20 @@ impl std::fmt::Debug for TurnContext {
     }
 }
 
+impl TurnContext {
+    /// Replaces the pending digits, wiping the ones it drops.
+    pub fn set_pending(&mut self, pending: Option<(String, Option<EntityType>)>) {
+        if let Some((d, _)) = &mut self.pending_digits {
+            zeroize::Zeroize::zeroize(d);
+        }
+        self.pending_digits = pending;
+    }
+}
+
 impl Drop for TurnContext {
     fn drop(&mut self) {
         use zeroize::Zeroize;
-        if let Some((d, _)) = &mut self.pending_digits {
-            d.zeroize();
-        }
+        self.set_pending(None);
         for n in &mut self.names {
             n.zeroize();
         }
