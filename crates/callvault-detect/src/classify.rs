@@ -25,7 +25,10 @@ fn classify(scan: &Scan<'_>, run: &NumberRun) -> Option<(T, f32)> {
     let n = d.len();
     let groups = run.groups();
     let seps: Vec<char> = run.separators().collect();
-    let local = scan.cue_before(run.first, CUE_WINDOW);
+    // A name cue ("this is", "it's") says nothing about a number after it.
+    let local = scan
+        .cue_before(run.first, CUE_WINDOW)
+        .filter(|c| !matches!(c, Cue::Name | Cue::NameWeak));
     // The previous turn's question counts when this turn has no cue of its own.
     let cue = local.or_else(|| asked_cue(scan));
 

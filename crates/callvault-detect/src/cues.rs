@@ -73,6 +73,7 @@ const PHRASES: &[(&str, Cue)] = &[
     ("valid thru", Cue::Expiry),
     ("valid through", Cue::Expiry),
     ("social", Cue::Ssn),
+    ("social's", Cue::Ssn),
     ("social security", Cue::Ssn),
     ("ssn", Cue::Ssn),
     ("itin", Cue::Itin),

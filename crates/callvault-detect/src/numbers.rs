@@ -117,6 +117,16 @@ pub(crate) fn number_runs(tokens: &[Token]) -> Vec<NumberRun> {
                 last += 2;
                 continue;
             }
+            // A spoken separator: "seven seven one dash five oh dash two two nine eight".
+            if last + 1 < tokens.len()
+                && is_spoken_dash(&tokens[last])
+                && !tokens[last].newline_before
+                && !tokens[last + 1].newline_before
+                && numberish(tokens, last + 1, true)
+            {
+                last += 2;
+                continue;
+            }
             // "(0)" inside international numbers and "(555)" openings.
             if last + 2 < tokens.len()
                 && tokens[last].is_punct('(')
@@ -165,6 +175,11 @@ pub(crate) fn number_runs(tokens: &[Token]) -> Vec<NumberRun> {
     runs
 }
 
+/// "dash" or "hyphen" said between the groups of a number.
+fn is_spoken_dash(t: &Token) -> bool {
+    t.is_word() && matches!(&*t.lower, "dash" | "hyphen")
+}
+
 fn build_run(tokens: &[Token], first: usize, last: usize) -> NumberRun {
     let mut run = NumberRun {
         first,
@@ -186,6 +201,15 @@ fn build_run(tokens: &[Token], first: usize, last: usize) -> NumberRun {
                 run.written = true;
                 push(&mut run, &t.lower, true);
                 i += 1;
+            }
+            TokenKind::Word if is_spoken_dash(t) => {
+                if let Some(ch) = run.chunks.last_mut() {
+                    if ch.sep_after == ' ' || ch.sep_after == '\0' {
+                        ch.sep_after = '-';
+                    }
+                }
+                i += 1;
+                continue;
             }
             TokenKind::Word => {
                 run.spoken = true;

@@ -480,6 +480,36 @@ fn context_from_the_previous_turn() {
         "{debug}"
     );
 
+    // The previous turn's question still types a number after "it's" (a name cue) in the
+    // answer; "dash" said between groups joins them.
+    let mut c = Conversation::new();
+    c.push(
+        Some("agent"),
+        "I'll need your social security number to continue.",
+    );
+    let t = "sure it's five three six two two one eight four seven";
+    let f = c.push(Some("customer"), t);
+    assert!(
+        covered(
+            t,
+            "five three six two two one eight four seven",
+            EntityType::UsSsn,
+            &f
+        ),
+        "{f:?}"
+    );
+    must(
+        "social security number seven seven one dash five oh dash two two nine eight",
+        "seven seven one dash five oh dash two two nine eight",
+        "US_SSN",
+    );
+    must(
+        "my social's two one nine oh nine four four one two",
+        "two one nine oh nine four four one two",
+        "US_SSN",
+    );
+    none("read chapter two dash three please");
+
     // A card said over two turns of the same speaker.
     let mut c = Conversation::new();
     c.push(Some("agent"), "what's the card number?");
