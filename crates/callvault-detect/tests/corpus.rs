@@ -78,8 +78,8 @@ fn positives_are_found_with_their_type() {
     assert!(typed_recall >= TYPED_GATE, "typed recall {typed_recall:.3}");
 }
 
-const LEAK_GATE: f64 = 0.17;
-const TYPED_GATE: f64 = 0.76;
+const LEAK_GATE: f64 = 0.16;
+const TYPED_GATE: f64 = 0.78;
 
 #[test]
 fn pii_free_turns_stay_clean() {
