@@ -187,6 +187,18 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
                 start -= 1;
             }
         }
+        // A first name no list knows before a known surname, in lower-case speech: "priya
+        // patel".
+        if caseless
+            && start == i
+            && i > 0
+            && t.has(F::SURNAME)
+            && !t.has(F::FIRST_NAME)
+            && unknown_word(&toks[i - 1])
+            && !toks[i].newline_before
+        {
+            start -= 1;
+        }
         let lone = end - start == 1;
         let first_name = t.has(F::FIRST_NAME);
         let sentence_start =
@@ -530,7 +542,10 @@ fn payees(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
             matches!(&*b.lower, "to" | "for")
                 || &*b.lower == "of" && q > 0 && &*toks[q - 1].lower == "account"
                 || !article
+                    // "send money to ...": right after the verb, an ordinary word is the thing
+                    // sent, not the payee.
                     && (matches!(&*b.lower, "send" | "pay" | "give" | "wire" | "venmo")
+                        && (kin || !t.has(F::WORD))
                         || b.kind == TokenKind::Num && amount_before(toks, q))
         }) || j == 0 && receives;
         // "pay $15 for shipping to Denver": a place is a payee only when the money lands in its

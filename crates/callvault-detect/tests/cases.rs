@@ -278,6 +278,7 @@ fn names_in_directory_order_with_initials_and_credentials() {
         "dr. nekrasov",
         "PERSON",
     );
+    must("hi this is priya patel calling", "priya patel", "PERSON");
     must(
         "you can see pamela culver, psy on monday",
         "pamela culver, psy",
@@ -302,6 +303,12 @@ fn payees_of_a_transfer() {
         "PERSON",
     );
     none("Transfer $500 to savings please.");
+    let t = "send money to mahmoud";
+    let found = detect(t);
+    assert!(
+        found.iter().all(|f| &t[f.start..f.end] != "money"),
+        "{found:?}"
+    );
     none("I'll send $40 to the store for delivery.");
     none("I want to pay $20 to Amazon for the order.");
     let found = detect("pay $15 for shipping to Denver");
