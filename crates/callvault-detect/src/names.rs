@@ -329,7 +329,8 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
 /// "They had 6: Gaetane, Hannah, Anthony". A capitalized word that is not an ordinary word,
 /// joined by a comma, "and" or "&" to a word already read as a one-word name, is one too.
 fn coordinated(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
-    if scan.caseless {
+    // Most turns have no one-word name to start from: no work, no allocation.
+    if scan.caseless || !spans.iter().any(|&(s, e, _)| e == s + 1) {
         return;
     }
     let toks = &scan.tokens;
@@ -380,6 +381,9 @@ fn memorable(t: &Token) -> bool {
 /// "My name is Antti Poutiainen but everyone calls me Antti", "directed by Philip Latourelle
 /// and starring Latourelle".
 fn mentioned_again(scan: &Scan<'_>, spans: &mut Vec<(usize, usize, f32)>) {
+    if spans.is_empty() && scan.ctx.names.is_empty() {
+        return;
+    }
     let toks = &scan.tokens;
     let mut words: Vec<&str> = scan.ctx.names.iter().map(String::as_str).collect();
     let mut covered = vec![false; toks.len()];
