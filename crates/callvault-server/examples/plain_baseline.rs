@@ -23,6 +23,10 @@ use callvault_vault::{KeyTable, PassphraseKeyFile, RootKeyStore, Vault, VaultCon
 use serde::Deserialize;
 use serde_json::json;
 
+/// The same allocator as the `callvault` binary, so the comparison prices security only.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewTurn {

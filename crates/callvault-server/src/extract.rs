@@ -33,8 +33,9 @@ where
     }
 }
 
-/// The caller behind a request's bearer token, within its rate limit; the span records its
-/// tenant. Shared by [`Authenticated`] and the proxy, which answers errors in its own shape.
+/// The caller behind a request's bearer token, within its rate limit; the request's log line
+/// records its tenant. Shared by [`Authenticated`] and the proxy, which answers errors in its
+/// own shape.
 pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, CoreError> {
     let token = parts
         .headers
@@ -45,7 +46,9 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, 
         .filter(|t| !t.is_empty())
         .unwrap_or("");
     let principal = state.core.authenticate(token, peer(parts)).await?;
-    tracing::Span::current().record("tenant", principal.tenant.as_str());
+    if let Some(log) = parts.extensions.get::<std::sync::Arc<crate::RequestLog>>() {
+        let _ = log.tenant.set(principal.tenant.clone());
+    }
     let key = (principal.tenant.clone(), principal.id.clone());
     if state.limiter.check_key(&key).is_err() {
         return Err(CoreError::RateLimited);
