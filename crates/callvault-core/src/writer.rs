@@ -140,41 +140,51 @@ fn run(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Job>, max_batch: u
                 Err(_) => break,
             }
         }
-        let mut conversations = Vec::new();
-        let mut turns = Vec::new();
-        let mut tokens = Vec::new();
-        let mut audit = Vec::new();
-        let mut offsets = Vec::with_capacity(jobs.len());
-        for (job, _) in &jobs {
-            offsets.push(audit.len() as u64);
-            conversations.extend(job.conversations.iter().cloned());
-            turns.extend(job.turns.iter().cloned());
-            tokens.extend(job.tokens.iter().cloned());
-            audit.extend(job.audit.iter().cloned());
+        // The rows move into one batch; each job keeps the ranges of its own rows there, for
+        // the one-by-one retry.
+        let mut batch = WriteJob::default();
+        let mut waiters = Vec::with_capacity(jobs.len());
+        let mut ranges = Vec::with_capacity(jobs.len());
+        for (job, waiter) in jobs {
+            let start = Ranges::at(&batch);
+            batch.conversations.extend(job.conversations);
+            batch.turns.extend(job.turns);
+            batch.tokens.extend(job.tokens);
+            batch.audit.extend(job.audit);
+            ranges.push((start, Ranges::at(&batch)));
+            waiters.push(waiter);
         }
-        match store.commit(&conversations, &turns, &tokens, &audit) {
+        let WriteJob {
+            conversations,
+            turns,
+            tokens,
+            audit,
+        } = &batch;
+        match store.commit(conversations, turns, tokens, audit) {
             Ok(first_seq) => {
-                for ((_, waiter), offset) in jobs.into_iter().zip(offsets) {
-                    let _ = waiter.send(Ok(first_seq + offset));
+                for (waiter, (start, _)) in waiters.into_iter().zip(ranges) {
+                    let _ = waiter.send(Ok(first_seq + start.audit as u64));
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, n_jobs = jobs.len(), "group commit failed; retrying jobs one by one");
-                let n_jobs = jobs.len();
+                tracing::warn!(error = %e, n_jobs = waiters.len(), "group commit failed; retrying jobs one by one");
+                let n_jobs = waiters.len();
                 let mut failed = 0;
-                for (job, waiter) in jobs {
-                    let audit_only = job.conversations.is_empty()
-                        && job.turns.is_empty()
-                        && job.tokens.is_empty();
-                    let result = store
-                        .commit(&job.conversations, &job.turns, &job.tokens, &job.audit)
-                        .map_err(|e| {
-                            tracing::error!(error = %e, "commit failed");
-                            if audit_only {
-                                health.trip("an audit append failed");
-                            }
-                            CoreError::Internal
-                        });
+                for (waiter, (a, b)) in waiters.into_iter().zip(ranges) {
+                    let job = (
+                        &conversations[a.conversations..b.conversations],
+                        &turns[a.turns..b.turns],
+                        &tokens[a.tokens..b.tokens],
+                        &audit[a.audit..b.audit],
+                    );
+                    let audit_only = job.0.is_empty() && job.1.is_empty() && job.2.is_empty();
+                    let result = store.commit(job.0, job.1, job.2, job.3).map_err(|e| {
+                        tracing::error!(error = %e, "commit failed");
+                        if audit_only {
+                            health.trip("an audit append failed");
+                        }
+                        CoreError::Internal
+                    });
                     failed += usize::from(result.is_err());
                     let _ = waiter.send(result);
                 }
@@ -182,6 +192,26 @@ fn run(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Job>, max_batch: u
                     health.trip("every job of a batch failed");
                 }
             }
+        }
+    }
+}
+
+/// Where a job's rows start (or end) in a batch.
+#[derive(Clone, Copy)]
+struct Ranges {
+    conversations: usize,
+    turns: usize,
+    tokens: usize,
+    audit: usize,
+}
+
+impl Ranges {
+    fn at(batch: &WriteJob) -> Ranges {
+        Ranges {
+            conversations: batch.conversations.len(),
+            turns: batch.turns.len(),
+            tokens: batch.tokens.len(),
+            audit: batch.audit.len(),
         }
     }
 }

@@ -24,7 +24,10 @@ use crate::model::{
 use crate::{Store, StoreError};
 
 /// Past this size the WAL is checkpointed and emptied (see `start_checkpointer`).
-const WAL_BOUND_BYTES: u64 = 16 * 1024 * 1024;
+const WAL_BOUND_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How often the writer completes a checkpoint after a commit, so the WAL starts over.
+const WRITER_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(40);
 
 /// Read connections kept open.
 const READERS: usize = 4;
@@ -35,6 +38,8 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     checkpointer: Option<Checkpointer>,
+    /// When the writer last completed a checkpoint.
+    last_checkpoint: Mutex<std::time::Instant>,
 }
 
 /// Checkpoints the WAL from its own connection and thread, so commits (and the requests waiting
@@ -67,7 +72,7 @@ fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
                 std::thread::sleep(std::time::Duration::from_millis(200));
                 // PASSIVE copies what it can without blocking anyone; under constant writes it
                 // cannot finish, so the writer itself restarts the WAL past a bound
-                // (`SqliteStore::append_turns`).
+                // (`Store::commit` below).
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
@@ -127,6 +132,7 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers,
             checkpointer: start_checkpointer(path),
+            last_checkpoint: Mutex::new(std::time::Instant::now()),
         })
     }
 
@@ -536,16 +542,33 @@ impl Store for SqliteStore {
         let first_seq = append_audit(&tx, audit)?;
         tx.commit()?;
         // The writer is the one place where a checkpoint is sure to finish (no other writer
-        // exists): past the bound, copy the WAL back and truncate it.
+        // exists). Every WRITER_CHECKPOINT_EVERY it completes what the checkpointer thread has
+        // been copying (PASSIVE, so a reader is never waited for), and the next commit starts
+        // the WAL over from its beginning: small, frequent copies on the commit path rather
+        // than one large one (a latency spike for every request waiting on that batch). Only
+        // if readers kept the WAL from restarting for long is it truncated past the bound.
         // After the commit the batch is durable whatever happens here: a failed checkpoint is
         // logged, never reported as a failed append (the turns would be retried and refused).
-        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES) {
-            match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        let due = self
+            .last_checkpoint
+            .lock()
+            .map(|mut at| {
+                let due = at.elapsed() >= WRITER_CHECKPOINT_EVERY;
+                if due {
+                    *at = std::time::Instant::now();
+                }
+                due
+            })
+            .unwrap_or(true);
+        let oversized = std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES);
+        if due || oversized {
+            let mode = if oversized { "TRUNCATE" } else { "PASSIVE" };
+            match conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
                 r.get::<_, i64>(0)
             }) {
                 Ok(0) => {}
                 Ok(_) => tracing::warn!(
-                    "WAL truncation blocked by a reader; retried after the next batch"
+                    "WAL checkpoint blocked by a reader; retried after the next batch"
                 ),
                 Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
             }
