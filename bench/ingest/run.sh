@@ -4,7 +4,8 @@
 # no detection, no sealing), back to back with the same load.
 #
 #   bench/ingest/run.sh                      # SQLite (the embedded default)
-#   STORE_URL=postgres://... bench/ingest/run.sh   # PostgreSQL (a fresh, empty database)
+#   STORE_URL=postgres://.../cv_bench bench/ingest/run.sh   # PostgreSQL: two fresh, empty
+#       databases, cv_bench for callvault and cv_bench_plain for the baseline
 #
 # Load: wrk, CONNECTIONS connections (default 64) over CONVERSATIONS conversations (default
 # 256), DURATION seconds (default 20), turn texts from the SGD dev set (PII, written). Results
@@ -39,15 +40,19 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/cv.lua" h
 ps -o rss= -p $cv_pid | awk '{print "RSS after: " $1/1024 " MiB"}'
 kill $cv_pid; wait $cv_pid 2>/dev/null || true
 
-if [ -z "${STORE_URL:-}" ]; then
-    echo "== plain baseline (sqlite, no detection, no sealing) =="
+# The baseline on the same store kind: a fresh database of its own for PostgreSQL
+# (BASELINE_STORE_URL, default: STORE_URL with "_plain" appended to the database name).
+echo "== plain baseline ($store, no detection, no sealing) =="
+if [ -n "${STORE_URL:-}" ]; then
+    init "$work/plain" --store-url "${BASELINE_STORE_URL:-${STORE_URL}_plain}" > "$work/plain.json"
+else
     init "$work/plain" > "$work/plain.json"
-    token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest_token"])' "$work/plain.json")
-    target/release/examples/plain_baseline "$work/plain" 127.0.0.1:18091 2> "$work/plain.log" &
-    plain_pid=$!
-    wait_port 18091
-    conversations 18091 "$token" "$work/plain-ids"
-    lua "$token" "$work/plain-ids" "$work/plain.lua"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/plain.lua" http://127.0.0.1:18091
-    kill $plain_pid
 fi
+token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ingest_token"])' "$work/plain.json")
+target/release/examples/plain_baseline "$work/plain" 127.0.0.1:18091 2> "$work/plain.log" &
+plain_pid=$!
+wait_port 18091
+conversations 18091 "$token" "$work/plain-ids"
+lua "$token" "$work/plain-ids" "$work/plain.lua"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/plain.lua" http://127.0.0.1:18091
+kill $plain_pid

@@ -4,7 +4,8 @@
 //! sealing and no audit entry. `bench/ingest/run.sh` runs it beside `callvault serve` to price security.
 //!
 //! `cargo run --release -p callvault-server --example plain_baseline -- DATA_DIR LISTEN`
-//! (DATA_DIR made by `callvault init`; its key file passphrase in CALLVAULT_PASSPHRASE).
+//! (DATA_DIR made by `callvault init`, with `--store-url postgres://...` for PostgreSQL; its key
+//! file passphrase in CALLVAULT_PASSPHRASE).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +19,7 @@ use callvault_core::{AuditConfig, Core, CoreConfig};
 use callvault_server::error::ApiError;
 use callvault_server::extract::{Authenticated, StrictJson};
 use callvault_server::{AppState, ServerConfig};
-use callvault_store::{SqliteStore, Store, TurnRow, TurnWrite};
+use callvault_store::{PostgresStore, SqliteStore, Store, TurnRow, TurnWrite};
 use callvault_vault::{KeyTable, PassphraseKeyFile, RootKeyStore, Vault, VaultConfig};
 use serde::Deserialize;
 use serde_json::json;
@@ -121,9 +122,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let passphrase = secrecy::SecretString::from(std::env::var("CALLVAULT_PASSPHRASE")?);
     let root: Arc<dyn RootKeyStore> =
         Arc::new(PassphraseKeyFile::open(key_file.as_ref(), &passphrase)?);
-    let store = Arc::new(SqliteStore::open(&data.join("callvault.db"))?);
-    let table: Arc<dyn KeyTable> = store.clone();
-    let dyn_store: Arc<dyn Store> = store.clone();
+    // The store `callvault init` chose: PostgreSQL when the config names a URL, else SQLite.
+    let (dyn_store, table): (Arc<dyn Store>, Arc<dyn KeyTable>) = match config
+        .get("store")
+        .and_then(|s| s.get("url"))
+        .and_then(|u| u.as_str())
+    {
+        Some(url) => {
+            let store = Arc::new(PostgresStore::open(url)?);
+            (store.clone(), store)
+        }
+        None => {
+            let store = Arc::new(SqliteStore::open(&data.join("callvault.db"))?);
+            (store.clone(), store)
+        }
+    };
     let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
     let core = Arc::new(Core::new(
         Arc::clone(&dyn_store),
