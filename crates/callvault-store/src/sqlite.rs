@@ -71,8 +71,8 @@ fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(200));
                 // PASSIVE copies what it can without blocking anyone; under constant writes it
-                // cannot finish, so the writer itself restarts the WAL past a bound
-                // (`Store::commit` below).
+                // cannot finish, so the writer itself completes one every
+                // WRITER_CHECKPOINT_EVERY (`Store::commit` below), with little left to copy.
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
@@ -567,7 +567,8 @@ impl Store for SqliteStore {
                 r.get::<_, i64>(0)
             }) {
                 Ok(0) => {}
-                // The checkpoint thread was copying at that moment: the next one finishes it.
+                // Busy (the checkpoint thread was copying, or a reader holds older frames): the
+                // next one finishes it. Only past the bound is that worth a warning.
                 Ok(_) if !oversized => {}
                 Ok(_) => tracing::warn!(
                     "WAL truncation blocked by a reader; retried after the next batch"
