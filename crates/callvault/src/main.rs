@@ -117,8 +117,9 @@ enum AuditCommand {
 fn install_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // The request's span once (`span`), not again as a list: the JSON formatter re-reads every
-    // span's fields per line, and the list doubled the work and the line for nothing.
+    // Requests log one event with plain fields (`callvault_server::log_request`), no span; an
+    // event inside a span shows that span once (`span`), not again as a list: the JSON
+    // formatter re-reads every listed span's fields per line.
     let _ = tracing_subscriber::fmt()
         .json()
         .with_span_list(false)
