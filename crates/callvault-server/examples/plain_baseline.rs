@@ -122,21 +122,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let passphrase = secrecy::SecretString::from(std::env::var("CALLVAULT_PASSPHRASE")?);
     let root: Arc<dyn RootKeyStore> =
         Arc::new(PassphraseKeyFile::open(key_file.as_ref(), &passphrase)?);
-    // The store `callvault init` chose: PostgreSQL when the config names a URL, else SQLite.
-    let (dyn_store, table): (Arc<dyn Store>, Arc<dyn KeyTable>) = match config
+    // The store `callvault init` chose: PostgreSQL when the config's URL says so, else the
+    // SQLite file in the data directory.
+    let url = config
         .get("store")
         .and_then(|s| s.get("url"))
         .and_then(|u| u.as_str())
-    {
-        Some(url) => {
+        .unwrap_or_default();
+    let (dyn_store, table): (Arc<dyn Store>, Arc<dyn KeyTable>) =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let store = Arc::new(PostgresStore::open(url)?);
             (store.clone(), store)
-        }
-        None => {
+        } else {
             let store = Arc::new(SqliteStore::open(&data.join("callvault.db"))?);
             (store.clone(), store)
-        }
-    };
+        };
     let vault = Arc::new(Vault::new(root, table, VaultConfig::default()));
     let core = Arc::new(Core::new(
         Arc::clone(&dyn_store),
