@@ -26,24 +26,26 @@ use crate::{Store, StoreError};
 /// Past this size the WAL is checkpointed and emptied (see `start_checkpointer`).
 const WAL_BOUND_BYTES: u64 = 64 * 1024 * 1024;
 
-/// How often the writer completes a checkpoint after a commit, so the WAL starts over.
-const WRITER_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(40);
+/// Frames (pages) the WAL may hold before the checkpointer finishes a checkpoint under the
+/// writer's lock, so that the next commit starts the WAL over from its beginning (8 MiB).
+const WAL_RESTART_FRAMES: i64 = 2048;
+
+/// The checkpointer's pause between two passes while commits come in, and when none did.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
+const CHECKPOINT_IDLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Read connections kept open.
 const READERS: usize = 4;
 
 pub struct SqliteStore {
     path: PathBuf,
-    wal: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
     readers: Vec<Mutex<Connection>>,
     checkpointer: Option<Checkpointer>,
-    /// When the writer last completed a checkpoint.
-    last_checkpoint: Mutex<std::time::Instant>,
 }
 
-/// Checkpoints the WAL from its own connection and thread, so commits (and the requests waiting
-/// on them) never pay for one. `wal_autocheckpoint` is off on the writer.
+/// Checkpoints the WAL from its own connection and thread, so the writer (the one thread every
+/// acknowledged turn waits on) does not copy pages. `wal_autocheckpoint` is off on the writer.
 struct Checkpointer {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -60,7 +62,18 @@ impl Drop for SqliteStore {
     }
 }
 
-fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
+/// The checkpointer copies WAL frames into the database beside the writer (PASSIVE: it never
+/// blocks a commit), continuously, since under constant writes there is always something to copy.
+/// Such a checkpoint cannot finish while commits keep appending, and the WAL restarts only after
+/// one has; so once the WAL holds [`WAL_RESTART_FRAMES`], the checkpointer takes the writer's
+/// lock and copies the remainder (the frames appended during its last pass, a few commits'
+/// worth): the next commit then overwrites the WAL from its start. Should readers keep it from
+/// restarting until it passes [`WAL_BOUND_BYTES`], that last step truncates it instead.
+fn start_checkpointer(
+    path: &Path,
+    writer: Arc<Mutex<Connection>>,
+    wal: PathBuf,
+) -> Option<Checkpointer> {
     let conn = Connection::open(path).ok()?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).ok()?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -68,21 +81,64 @@ fn start_checkpointer(path: &Path) -> Option<Checkpointer> {
     let thread = std::thread::Builder::new()
         .name("callvault-checkpoint".into())
         .spawn(move || {
+            let mut last_frames = 0;
+            let mut idle = false;
             while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(200));
-                // PASSIVE copies what it can without blocking anyone; under constant writes it
-                // cannot finish, so the writer itself completes one every
-                // WRITER_CHECKPOINT_EVERY (`Store::commit` below), with little left to copy.
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                std::thread::sleep(if idle {
+                    CHECKPOINT_IDLE_PAUSE
+                } else {
+                    CHECKPOINT_PAUSE
+                });
+                let frames = match checkpoint(&conn, "PASSIVE") {
+                    Ok((_, frames, copied)) => {
+                        // Nothing was committed since the last pass, and all of it is copied.
+                        idle = frames == last_frames && copied == frames;
+                        last_frames = frames;
+                        frames
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "WAL checkpoint failed");
+                        continue;
+                    }
+                };
+                if frames < WAL_RESTART_FRAMES {
+                    continue;
+                }
+                let oversized = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES);
+                let Ok(writer) = writer.lock() else {
+                    return;
+                };
+                match checkpoint(&writer, if oversized { "TRUNCATE" } else { "PASSIVE" }) {
+                    Ok((false, _, _)) => {}
+                    // A reader holds older frames: the WAL restarts after a later pass. Only
+                    // past the bound is that worth a warning.
+                    Ok((true, _, _)) if !oversized => {}
+                    Ok((true, _, _)) => {
+                        tracing::warn!(
+                            "WAL truncation blocked by a reader; retried on the next pass"
+                        )
+                    }
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
                 }
             }
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            let _ = checkpoint(&conn, "TRUNCATE");
         })
         .ok()?;
     Some(Checkpointer {
         stop,
         thread: Some(thread),
+    })
+}
+
+/// Runs a checkpoint: whether it was kept from finishing, the frames in the WAL, and how many
+/// of them are copied into the database.
+fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<(bool, i64, i64)> {
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+        Ok((
+            r.get::<_, i64>(0)? != 0,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
     })
 }
 
@@ -126,13 +182,13 @@ impl SqliteStore {
         writer
             .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
             .map_err(open_err)?;
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        let writer = Arc::new(Mutex::new(writer));
         Ok(SqliteStore {
             path: path.to_owned(),
-            wal: PathBuf::from(format!("{}-wal", path.display())),
-            writer: Mutex::new(writer),
+            checkpointer: start_checkpointer(path, Arc::clone(&writer), wal),
+            writer,
             readers,
-            checkpointer: start_checkpointer(path),
-            last_checkpoint: Mutex::new(std::time::Instant::now()),
         })
     }
 
@@ -541,41 +597,6 @@ impl Store for SqliteStore {
         }
         let first_seq = append_audit(&tx, audit)?;
         tx.commit()?;
-        // The writer is the one place where a checkpoint is sure to finish (no other writer
-        // exists). Every WRITER_CHECKPOINT_EVERY it completes what the checkpointer thread has
-        // been copying (PASSIVE, so a reader is never waited for), and the next commit starts
-        // the WAL over from its beginning: small, frequent copies on the commit path rather
-        // than one large one (a latency spike for every request waiting on that batch). Only
-        // if readers kept the WAL from restarting for long is it truncated past the bound.
-        // After the commit the batch is durable whatever happens here: a failed checkpoint is
-        // logged, never reported as a failed append (the turns would be retried and refused).
-        let due = self
-            .last_checkpoint
-            .lock()
-            .map(|mut at| {
-                let due = at.elapsed() >= WRITER_CHECKPOINT_EVERY;
-                if due {
-                    *at = std::time::Instant::now();
-                }
-                due
-            })
-            .unwrap_or(true);
-        let oversized = std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES);
-        if due || oversized {
-            let mode = if oversized { "TRUNCATE" } else { "PASSIVE" };
-            match conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
-                r.get::<_, i64>(0)
-            }) {
-                Ok(0) => {}
-                // Busy (the checkpoint thread was copying, or a reader holds older frames): the
-                // next one finishes it. Only past the bound is that worth a warning.
-                Ok(_) if !oversized => {}
-                Ok(_) => tracing::warn!(
-                    "WAL truncation blocked by a reader; retried after the next batch"
-                ),
-                Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
-            }
-        }
         Ok(first_seq)
     }
 
