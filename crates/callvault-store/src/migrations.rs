@@ -197,6 +197,11 @@ CREATE INDEX alerts_by_tenant ON alerts (tenant, id);
 -- Version 5: who started a conversation.
 ALTER TABLE conversations ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
 "#,
+    r#"
+-- Version 6: a conversation's turn count is read from its turns (the last sequence number plus
+-- one) instead of being kept in its row: the row is not rewritten by every batch of turns.
+ALTER TABLE conversations DROP COLUMN n_turns;
+"#,
 ];
 
 /// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
@@ -387,5 +392,10 @@ CREATE INDEX alerts_by_tenant ON alerts (tenant, id);
     r#"
 -- Version 5: who started a conversation.
 ALTER TABLE conversations ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+"#,
+    r#"
+-- Version 6: a conversation's turn count is read from its turns (the last sequence number plus
+-- one) instead of being kept in its row: the row is not rewritten by every batch of turns.
+ALTER TABLE conversations DROP COLUMN n_turns;
 "#,
 ];

@@ -158,6 +158,7 @@ pub struct ConversationRow {
     /// The caller's customer reference: an opaque id from their systems, never PII.
     pub customer_ref: String,
     pub created_at: i64,
+    /// Turns stored (the last sequence number plus one), read from the turns; ignored on insert.
     pub n_turns: u64,
     /// The principal that started it (the proxy gives earlier turns' values back only to it).
     pub created_by: String,

@@ -193,33 +193,6 @@ fn insert_tokens(
     Ok(())
 }
 
-/// One turn count per conversation per batch, in one statement.
-fn update_counts(
-    tx: &mut postgres::Transaction<'_>,
-    batch: &[TurnWrite],
-) -> Result<(), postgres::Error> {
-    let mut counts: std::collections::HashMap<(&str, &str), i64> = std::collections::HashMap::new();
-    for w in batch {
-        let next = (w.turn.seq + 1) as i64;
-        let entry = counts
-            .entry((w.turn.tenant.as_str(), w.turn.conversation.as_str()))
-            .or_insert(next);
-        *entry = (*entry).max(next);
-    }
-    if counts.is_empty() {
-        return Ok(());
-    }
-    let (keys, next): (Vec<(&str, &str)>, Vec<i64>) = counts.into_iter().unzip();
-    let (tenant, conversation): (Vec<&str>, Vec<&str>) = keys.into_iter().unzip();
-    tx.execute(
-        "UPDATE conversations c SET n_turns = GREATEST(c.n_turns, v.n)
-         FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS v(tenant, id, n)
-         WHERE c.tenant = v.tenant AND c.id = v.id",
-        &[&tenant, &conversation, &next],
-    )?;
-    Ok(())
-}
-
 /// A token row from its eight columns, in table order.
 fn token_row(r: &Row) -> TokenRow {
     TokenRow {
@@ -390,7 +363,8 @@ impl Store for PostgresStore {
         Ok(self
             .conn()?
             .query_opt(
-                "SELECT tenant, id, customer_ref, created_at, n_turns, created_by FROM conversations WHERE tenant = $1 AND id = $2",
+                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by
+                 FROM conversations c WHERE c.tenant = $1 AND c.id = $2",
                 &[&tenant, &id],
             )?
             .map(|r| conversation_row(&r)))
@@ -405,8 +379,8 @@ impl Store for PostgresStore {
         Ok(self
             .conn()?
             .query(
-                "SELECT tenant, id, customer_ref, created_at, n_turns, created_by FROM conversations
-                 WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3",
+                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by
+                 FROM conversations c WHERE c.tenant = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
                 &[&tenant, &after.unwrap_or(""), &(limit as i64)],
             )?
             .iter()
@@ -483,7 +457,7 @@ impl Store for PostgresStore {
         let mut tx = conn.transaction()?;
         if !conversations.is_empty() {
             let conversation = tx.prepare(
-                "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns, created_by) VALUES ($1, $2, $3, $4, 0, $5)",
+                "INSERT INTO conversations (tenant, id, customer_ref, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
             )?;
             for row in conversations {
                 tx.execute(
@@ -507,7 +481,6 @@ impl Store for PostgresStore {
             .chain(tokens.iter())
             .collect();
         insert_tokens(&mut tx, &new_tokens)?;
-        update_counts(&mut tx, batch)?;
         let first_seq = append_audit(&mut tx, audit)?;
         tx.commit()?;
         Ok(first_seq)

@@ -450,7 +450,8 @@ impl Store for SqliteStore {
         Ok(self
             .read()?
             .prepare_cached(
-                "SELECT tenant, id, customer_ref, created_at, n_turns, created_by FROM conversations WHERE tenant = ?1 AND id = ?2",
+                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by
+                 FROM conversations c WHERE c.tenant = ?1 AND c.id = ?2",
             )?
             .query_row(params![tenant, id], conversation_row)
             .optional()?)
@@ -464,8 +465,8 @@ impl Store for SqliteStore {
     ) -> Result<Vec<ConversationRow>, StoreError> {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT tenant, id, customer_ref, created_at, n_turns, created_by FROM conversations
-             WHERE tenant = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by
+             FROM conversations c WHERE c.tenant = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3",
         )?;
         let rows = stmt.query_map(
             params![tenant, after.unwrap_or(""), limit as i64],
@@ -540,7 +541,7 @@ impl Store for SqliteStore {
         let tx = conn.transaction()?;
         {
             let mut conversation = tx.prepare_cached(
-                "INSERT INTO conversations (tenant, id, customer_ref, created_at, n_turns, created_by) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                "INSERT INTO conversations (tenant, id, customer_ref, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for row in conversations {
                 conversation.execute(params![
@@ -559,12 +560,6 @@ impl Store for SqliteStore {
                 "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            let mut count = tx.prepare_cached(
-                "UPDATE conversations SET n_turns = MAX(n_turns, ?3) WHERE tenant = ?1 AND id = ?2",
-            )?;
-            // One count update per conversation per batch, not per turn.
-            let mut counts: std::collections::HashMap<(&str, &str), i64> =
-                std::collections::HashMap::new();
             for write in batch {
                 let t = &write.turn;
                 turn.execute(params![
@@ -583,13 +578,6 @@ impl Store for SqliteStore {
                 for k in &write.new_tokens {
                     insert_token(&mut token, k)?;
                 }
-                let next = (t.seq + 1) as i64;
-                let key = (t.tenant.as_str(), t.conversation.as_str());
-                let entry = counts.entry(key).or_insert(next);
-                *entry = (*entry).max(next);
-            }
-            for ((tenant, conversation), next) in counts {
-                count.execute(params![tenant, conversation, next])?;
             }
             for k in tokens {
                 insert_token(&mut token, k)?;
