@@ -202,6 +202,33 @@ ALTER TABLE conversations ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
 -- one) instead of being kept in its row: the row is not rewritten by every batch of turns.
 ALTER TABLE conversations DROP COLUMN n_turns;
 "#,
+    r#"
+-- Version 7: a conversation's tokens are found through its turns. Each turn lists the ids of
+-- the tokens it introduced (`token_ids`, a JSON array); tokens met outside a turn (the privacy
+-- proxy) are marked `in_turn = 0` and only they are indexed by conversation. Inserting a token
+-- then costs no random-key index page for its conversation. The table is rebuilt without its
+-- foreign key to conversations, which would need that index to check a conversation's deletion
+-- (purges delete a conversation's tokens first, in the same transaction).
+CREATE TABLE tokens_v7 (
+    tenant        TEXT NOT NULL,
+    conversation  TEXT NOT NULL,
+    token_id      TEXT NOT NULL,
+    entity        TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    blind_index   BLOB,
+    sealed        BLOB,
+    turn_seq      INTEGER NOT NULL,
+    in_turn       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant, token_id)
+) STRICT;
+INSERT INTO tokens_v7 (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
+    SELECT tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_v7 RENAME TO tokens;
+CREATE INDEX tokens_by_blind_index ON tokens (tenant, blind_index);
+CREATE INDEX tokens_outside_turns ON tokens (tenant, conversation) WHERE in_turn = 0;
+ALTER TABLE turns ADD COLUMN token_ids TEXT NOT NULL DEFAULT '[]';
+"#,
 ];
 
 /// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
@@ -397,5 +424,13 @@ ALTER TABLE conversations ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
 -- Version 6: a conversation's turn count is read from its turns (the last sequence number plus
 -- one) instead of being kept in its row: the row is not rewritten by every batch of turns.
 ALTER TABLE conversations DROP COLUMN n_turns;
+"#,
+    r#"
+-- Version 7: a conversation's tokens are found through its turns (see the SQLite migration).
+ALTER TABLE tokens ADD COLUMN in_turn BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE tokens DROP CONSTRAINT tokens_tenant_conversation_fkey;
+DROP INDEX tokens_by_conversation;
+CREATE INDEX tokens_outside_turns ON tokens (tenant, conversation) WHERE NOT in_turn;
+ALTER TABLE turns ADD COLUMN token_ids TEXT NOT NULL DEFAULT '[]';
 "#,
 ];

@@ -202,6 +202,19 @@ pub struct TurnWrite {
     pub new_tokens: Vec<TokenRow>,
 }
 
+impl TurnWrite {
+    /// The ids of the turn's new tokens as the JSON array stored in its row (`turns.token_ids`):
+    /// how a conversation's tokens are found.
+    pub(crate) fn token_ids(&self) -> String {
+        let ids: Vec<&str> = self
+            .new_tokens
+            .iter()
+            .map(|k| k.token_id.as_str())
+            .collect();
+        serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
+    }
+}
+
 /// What an erasure removed from the store (the vault reports the keys destroyed).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ErasureCounts {

@@ -140,9 +140,10 @@ fn insert_turns(
     let started: Vec<Option<i64>> = turns.clone().map(|t| t.started_at).collect();
     let ended: Vec<Option<i64>> = turns.clone().map(|t| t.ended_at).collect();
     let created: Vec<i64> = turns.map(|t| t.created_at).collect();
+    let token_ids: Vec<String> = batch.iter().map(TurnWrite::token_ids).collect();
     tx.execute(
-        "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::bigint[], $11::bigint[])",
+        "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at, token_ids)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[])",
         &[
             &tenant,
             &conversation,
@@ -155,30 +156,32 @@ fn insert_turns(
             &started,
             &ended,
             &created,
+            &token_ids,
         ],
     )?;
     Ok(())
 }
 
-/// Token rows in one statement.
+/// Token rows in one statement, each with whether its turn lists it (`in_turn`).
 fn insert_tokens(
     tx: &mut postgres::Transaction<'_>,
-    rows: &[&TokenRow],
+    rows: &[(&TokenRow, bool)],
 ) -> Result<(), postgres::Error> {
     if rows.is_empty() {
         return Ok(());
     }
-    let tenant: Vec<&str> = rows.iter().map(|k| k.tenant.as_str()).collect();
-    let conversation: Vec<&str> = rows.iter().map(|k| k.conversation.as_str()).collect();
-    let token_id: Vec<&str> = rows.iter().map(|k| k.token_id.as_str()).collect();
-    let entity: Vec<&str> = rows.iter().map(|k| k.entity.as_str()).collect();
-    let label: Vec<&str> = rows.iter().map(|k| k.label.as_str()).collect();
-    let blind: Vec<&[u8]> = rows.iter().map(|k| &k.blind_index[..]).collect();
-    let sealed: Vec<&[u8]> = rows.iter().map(|k| k.sealed.as_slice()).collect();
-    let turn_seq: Vec<i64> = rows.iter().map(|k| k.turn_seq as i64).collect();
+    let tenant: Vec<&str> = rows.iter().map(|(k, _)| k.tenant.as_str()).collect();
+    let conversation: Vec<&str> = rows.iter().map(|(k, _)| k.conversation.as_str()).collect();
+    let token_id: Vec<&str> = rows.iter().map(|(k, _)| k.token_id.as_str()).collect();
+    let entity: Vec<&str> = rows.iter().map(|(k, _)| k.entity.as_str()).collect();
+    let label: Vec<&str> = rows.iter().map(|(k, _)| k.label.as_str()).collect();
+    let blind: Vec<&[u8]> = rows.iter().map(|(k, _)| &k.blind_index[..]).collect();
+    let sealed: Vec<&[u8]> = rows.iter().map(|(k, _)| k.sealed.as_slice()).collect();
+    let turn_seq: Vec<i64> = rows.iter().map(|(k, _)| k.turn_seq as i64).collect();
+    let in_turn: Vec<bool> = rows.iter().map(|(_, in_turn)| *in_turn).collect();
     tx.execute(
-        "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bigint[])",
+        "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq, in_turn)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::bigint[], $9::bool[])",
         &[
             &tenant,
             &conversation,
@@ -188,6 +191,7 @@ fn insert_tokens(
             &blind,
             &sealed,
             &turn_seq,
+            &in_turn,
         ],
     )?;
     Ok(())
@@ -437,8 +441,14 @@ impl Store for PostgresStore {
         Ok(self
             .conn()?
             .query(
-                "SELECT tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq
-                 FROM tokens WHERE tenant = $1 AND conversation = $2 ORDER BY turn_seq, label",
+                "SELECT k.tenant, k.conversation, k.token_id, k.entity, k.label, k.blind_index, k.sealed, k.turn_seq
+                 FROM turns u CROSS JOIN LATERAL jsonb_array_elements_text(u.token_ids::jsonb) AS j(id)
+                 JOIN tokens k ON k.tenant = u.tenant AND k.token_id = j.id
+                 WHERE u.tenant = $1 AND u.conversation = $2 AND k.conversation = $2
+                 UNION ALL
+                 SELECT tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq
+                 FROM tokens WHERE tenant = $1 AND conversation = $2 AND NOT in_turn
+                 ORDER BY 8, 5",
                 &[&tenant, &conversation],
             )?
             .iter()
@@ -475,10 +485,10 @@ impl Store for PostgresStore {
         // One statement per table for the whole batch (arrays unnested server-side): a batch
         // costs a handful of round trips, not one per row.
         insert_turns(&mut tx, batch)?;
-        let new_tokens: Vec<&TokenRow> = batch
+        let new_tokens: Vec<(&TokenRow, bool)> = batch
             .iter()
-            .flat_map(|w| w.new_tokens.iter())
-            .chain(tokens.iter())
+            .flat_map(|w| w.new_tokens.iter().map(|k| (k, true)))
+            .chain(tokens.iter().map(|k| (k, false)))
             .collect();
         insert_tokens(&mut tx, &new_tokens)?;
         let first_seq = append_audit(&mut tx, audit)?;
@@ -572,7 +582,12 @@ impl Store for PostgresStore {
             .map(|r| r.get(0))
             .collect();
         let tokens = tx.execute(
-            "DELETE FROM tokens WHERE tenant = $1 AND conversation = ANY($2)",
+            "DELETE FROM tokens WHERE tenant = $1 AND token_id IN
+             (SELECT jsonb_array_elements_text(u.token_ids::jsonb) FROM turns u
+              WHERE u.tenant = $1 AND u.conversation = ANY($2))",
+            &[&tenant, &ids],
+        )? + tx.execute(
+            "DELETE FROM tokens WHERE tenant = $1 AND NOT in_turn AND conversation = ANY($2)",
             &[&tenant, &ids],
         )?;
         let turns = tx.execute(
@@ -632,7 +647,13 @@ impl Store for PostgresStore {
             )?
             .get(0);
         let tokens = tx.execute(
-            "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = $1 AND conversation IN
+            "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = $1 AND token_id IN
+             (SELECT jsonb_array_elements_text(u.token_ids::jsonb) FROM turns u
+              WHERE u.tenant = $1 AND u.conversation IN
+              (SELECT id FROM conversations WHERE tenant = $1 AND customer_ref = $2))",
+            &[&tenant, &customer_ref],
+        )? + tx.execute(
+            "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = $1 AND NOT in_turn AND conversation IN
              (SELECT id FROM conversations WHERE tenant = $1 AND customer_ref = $2)",
             &[&tenant, &customer_ref],
         )?;

@@ -254,7 +254,13 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     })
 }
 
-fn insert_token(stmt: &mut rusqlite::CachedStatement<'_>, k: &TokenRow) -> rusqlite::Result<usize> {
+/// Inserts a token row; `in_turn`: it is listed in its turn's `token_ids` (else it is indexed
+/// by conversation).
+fn insert_token(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    k: &TokenRow,
+    in_turn: bool,
+) -> rusqlite::Result<usize> {
     stmt.execute(params![
         k.tenant,
         k.conversation,
@@ -263,7 +269,8 @@ fn insert_token(stmt: &mut rusqlite::CachedStatement<'_>, k: &TokenRow) -> rusql
         k.label,
         &k.blind_index[..],
         k.sealed,
-        k.turn_seq as i64
+        k.turn_seq as i64,
+        in_turn
     ])
 }
 
@@ -523,8 +530,14 @@ impl Store for SqliteStore {
     fn tokens(&self, tenant: &str, conversation: &str) -> Result<Vec<TokenRow>, StoreError> {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq
-             FROM tokens WHERE tenant = ?1 AND conversation = ?2 ORDER BY turn_seq, label",
+            "SELECT k.tenant, k.conversation, k.token_id, k.entity, k.label, k.blind_index, k.sealed, k.turn_seq
+             FROM turns u, json_each(u.token_ids) j
+             JOIN tokens k ON k.tenant = u.tenant AND k.token_id = j.value
+             WHERE u.tenant = ?1 AND u.conversation = ?2 AND k.conversation = ?2
+             UNION ALL
+             SELECT tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq
+             FROM tokens WHERE tenant = ?1 AND conversation = ?2 AND in_turn = 0
+             ORDER BY 8, 5",
         )?;
         let rows = stmt.query_map(params![tenant, conversation], token_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -553,12 +566,12 @@ impl Store for SqliteStore {
                 ])?;
             }
             let mut turn = tx.prepare_cached(
-                "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at, token_ids)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             let mut token = tx.prepare_cached(
-                "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq, in_turn)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for write in batch {
                 let t = &write.turn;
@@ -573,14 +586,15 @@ impl Store for SqliteStore {
                     t.sealed,
                     t.started_at,
                     t.ended_at,
-                    t.created_at
+                    t.created_at,
+                    write.token_ids()
                 ])?;
                 for k in &write.new_tokens {
-                    insert_token(&mut token, k)?;
+                    insert_token(&mut token, k, true)?;
                 }
             }
             for k in tokens {
-                insert_token(&mut token, k)?;
+                insert_token(&mut token, k, false)?;
             }
         }
         let first_seq = append_audit(&tx, audit)?;
@@ -672,7 +686,12 @@ impl Store for SqliteStore {
             params![tenant, before_ms, limit as i64],
         )?;
         let tokens = tx.execute(
-            "DELETE FROM tokens WHERE tenant = ?1 AND conversation IN (SELECT id FROM purging)",
+            "DELETE FROM tokens WHERE tenant = ?1 AND token_id IN
+             (SELECT j.value FROM turns u, json_each(u.token_ids) j
+              WHERE u.tenant = ?1 AND u.conversation IN (SELECT id FROM purging))",
+            params![tenant],
+        )? + tx.execute(
+            "DELETE FROM tokens WHERE tenant = ?1 AND in_turn = 0 AND conversation IN (SELECT id FROM purging)",
             params![tenant],
         )?;
         let turns = tx.execute(
@@ -726,7 +745,13 @@ impl Store for SqliteStore {
             |r| r.get(0),
         )?;
         let tokens = tx.execute(
-            "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = ?1 AND conversation IN
+            "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = ?1 AND token_id IN
+             (SELECT j.value FROM turns u, json_each(u.token_ids) j
+              WHERE u.tenant = ?1 AND u.conversation IN
+              (SELECT id FROM conversations WHERE tenant = ?1 AND customer_ref = ?2))",
+            params![tenant, customer_ref],
+        )? + tx.execute(
+            "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = ?1 AND in_turn = 0 AND conversation IN
              (SELECT id FROM conversations WHERE tenant = ?1 AND customer_ref = ?2)",
             params![tenant, customer_ref],
         )?;

@@ -171,6 +171,17 @@ fn retention_and_legal_hold<B: Backend>(backend: &B) {
             created_by: "tester".into(),
         };
         create(&store, &row);
+        // Each conversation has a token from its turn and one met outside a turn (the proxy).
+        let token = |token_id: String, turn_seq| TokenRow {
+            tenant: "acme".into(),
+            conversation: id.into(),
+            token_id,
+            entity: "CREDIT_CARD".into(),
+            label: "CREDIT_CARD_1".into(),
+            blind_index: [5; 32],
+            sealed: vec![9; 40],
+            turn_seq,
+        };
         append(
             &store,
             &[TurnWrite {
@@ -178,10 +189,13 @@ fn retention_and_legal_hold<B: Backend>(backend: &B) {
                     created_at,
                     ..turn(id, 0)
                 },
-                new_tokens: vec![],
+                new_tokens: vec![token(format!("tok_{id}_turn"), 0)],
             }],
         )
         .unwrap();
+        store
+            .commit(&[], &[], &[token(format!("tok_{id}_proxy"), 1)], &[])
+            .unwrap();
     }
     store
         .set_retention("acme", Some(30), &rec(Action::RetentionSet))
@@ -202,8 +216,17 @@ fn retention_and_legal_hold<B: Backend>(backend: &B) {
     let purged = store
         .purge("acme", 5_000, 100, &rec(Action::RetentionPurge))
         .unwrap();
-    assert_eq!((purged.conversations, purged.turns), (1, 1));
+    assert_eq!(
+        (purged.conversations, purged.turns, purged.tokens),
+        (1, 1, 2)
+    );
     assert!(store.conversation("acme", "old").unwrap().is_none());
+    assert!(store.tokens("acme", "old").unwrap().is_empty());
+    assert!(store
+        .tokens_by_id("acme", &["tok_old_turn".into(), "tok_old_proxy".into()])
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.tokens("acme", "new").unwrap().len(), 2);
     assert!(store.turns("acme", "old").unwrap().is_empty());
     assert!(
         store.conversation("acme", "held").unwrap().is_some(),
@@ -362,6 +385,30 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
     );
     assert_eq!(store.turns("acme", "c1").unwrap().len(), 2);
     assert_eq!(store.search("acme", &[1; 32], 10).unwrap().len(), 2);
+    // A token met outside a turn (the privacy proxy) belongs to the conversation too; a
+    // conversation's tokens come back in order of the turn that introduced them.
+    let outside = TokenRow {
+        token_id: "tok_p".into(),
+        entity: "PHONE_NUMBER".into(),
+        label: "PHONE_NUMBER_1".into(),
+        turn_seq: 2,
+        ..token("c1", "tok_p", 3)
+    };
+    store
+        .commit(&[], &[], std::slice::from_ref(&outside), &[])
+        .unwrap();
+    let ids = |conversation| -> Vec<String> {
+        store
+            .tokens("acme", conversation)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.token_id)
+            .collect()
+    };
+    assert_eq!(ids("c1"), ["tok_a", "tok_p"]);
+    assert_eq!(ids("c2"), ["tok_b"]);
+    assert_eq!(store.tokens("acme", "c1").unwrap()[1], outside);
+    assert!(store.tokens("other", "c1").unwrap().is_empty());
     assert_eq!(store.search("other", &[1; 32], 10).unwrap().len(), 0);
 
     // A batch with one bad row leaves nothing behind, not even its audit entries.
@@ -400,8 +447,14 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
         .unwrap();
     assert_eq!(
         (erased.conversations, erased.turns, erased.tokens),
-        (1, 2, 1)
+        (1, 2, 2)
     );
+    assert!(store
+        .tokens("acme", "c1")
+        .unwrap()
+        .iter()
+        .all(|t| t.sealed.is_empty() && t.blind_index == [0; 32]));
+    assert_eq!(store.search("acme", &[3; 32], 10).unwrap().len(), 0);
     assert_eq!(store.search("acme", &[1; 32], 10).unwrap().len(), 1);
     let page = store.list_conversations("acme", None, 1).unwrap();
     assert_eq!(page[0].id, "c1");
@@ -806,4 +859,75 @@ fn people<B: Backend>(backend: &B) {
         .unwrap();
     assert_eq!(store.alerts("acme", 10).unwrap().len(), 1);
     assert!(store.alerts("other", 10).unwrap().is_empty());
+}
+
+/// Rows written at schema version 6 (a token with no `in_turn`, turns with no `token_ids`);
+/// `blob` writes a byte-string literal in the database's own syntax.
+fn v6_rows(blob: fn(&str) -> String) -> String {
+    format!(
+        "INSERT INTO tenants (id, name, created_at) VALUES ('acme', 'Acme', 1);
+         INSERT INTO conversations (tenant, id, customer_ref, created_at, created_by)
+             VALUES ('acme', 'c1', 'cust-1', 1, 'tester');
+         INSERT INTO turns (tenant, conversation, seq, id, speaker, redacted, findings, sealed, created_at)
+             VALUES ('acme', 'c1', 0, 't0', 'customer', '[CREDIT_CARD_1]', '[]', {}, 1);
+         INSERT INTO tokens (tenant, conversation, token_id, entity, label, blind_index, sealed, turn_seq)
+             VALUES ('acme', 'c1', 'tok_old', 'CREDIT_CARD', 'CREDIT_CARD_1', {}, {}, 0);",
+        blob("010203"),
+        blob(&"01".repeat(32)),
+        blob("09"),
+    )
+}
+
+/// A database made before version 7 keeps its tokens findable by conversation, searchable, and
+/// erasable after the upgrade.
+fn tokens_survive_the_version_7_upgrade<S: Store>(store: &S) {
+    let tokens = store.tokens("acme", "c1").unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].token_id, "tok_old");
+    assert_eq!(store.search("acme", &[1; 32], 10).unwrap().len(), 1);
+    let erased = store
+        .erase_customer("acme", "cust-1", &rec(Action::CustomerErase))
+        .unwrap();
+    assert_eq!(erased.tokens, 1);
+    assert!(store.search("acme", &[1; 32], 10).unwrap().is_empty());
+}
+
+#[test]
+fn version_7_upgrade_over_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callvault.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        for (i, sql) in callvault_store::migrations::SQLITE[..6].iter().enumerate() {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        conn.execute_batch(&v6_rows(|hex| format!("X'{hex}'")))
+            .unwrap();
+    }
+    tokens_survive_the_version_7_upgrade(&SqliteStore::open(&path).unwrap());
+}
+
+#[test]
+fn version_7_upgrade_over_postgres() {
+    let backend = postgres();
+    {
+        let mut client = postgres::Client::connect(&backend.0, postgres::NoTls).unwrap();
+        for sql in &callvault_store::migrations::POSTGRES[..6] {
+            client.batch_execute(sql).unwrap();
+        }
+        client
+            .batch_execute(
+                "CREATE TABLE callvault_schema (version BIGINT NOT NULL);
+                 INSERT INTO callvault_schema (version) VALUES (6);",
+            )
+            .unwrap();
+        client
+            .batch_execute(&v6_rows(|hex| format!("'\\x{hex}'::bytea")))
+            .unwrap();
+    }
+    tokens_survive_the_version_7_upgrade(&backend.open());
 }
