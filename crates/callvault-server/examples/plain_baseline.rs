@@ -1,7 +1,8 @@
 //! The baseline for the ingest benchmark (never part of the product): the same HTTP stack
-//! (axum, the same strict JSON and bearer-token extractors, the same layers), the same store and
-//! the same group-commit writer, storing each turn's text as it came, with no detection, no
-//! sealing and no audit entry. `bench/ingest/run.sh` runs it beside `callvault serve` to price security.
+//! (axum, the same strict JSON and bearer-token extractors, the same layers: body cap, timeout,
+//! request ids, one JSON log line per request on stderr), the same store and the same
+//! group-commit writer, storing each turn's text as it came, with no detection, no sealing and
+//! no audit entry. `bench/ingest/run.sh` runs it beside `callvault serve` to price security.
 //!
 //! `cargo run --release -p callvault-server --example plain_baseline -- DATA_DIR LISTEN`
 //! (DATA_DIR made by `callvault init`, with `--store-url postgres://...` for PostgreSQL; its key
@@ -156,11 +157,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )),
         seq: Arc::default(),
     };
-    let router = Router::new()
+    let routes = Router::new()
         .route("/v1/conversations", post(conversation))
-        .route("/v1/conversations/{id}/turns", post(turn))
-        .layer(axum::extract::DefaultBodyLimit::max(server.max_body_bytes))
+        .route("/v1/conversations/{id}/turns", post(turn));
+    let router = callvault_server::request_layers(callvault_server::api_layers(routes, &server))
         .with_state(baseline);
+    // The log lines `callvault serve` writes (its `install_logging`).
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_span_list(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_writer(std::io::stderr)
+        .try_init();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

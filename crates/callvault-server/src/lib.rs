@@ -107,20 +107,30 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         "/v1/chat/completions",
         axum::routing::post(proxy::chat_completions),
     );
-    routes::router()
+    request_layers(api_layers(routes::router(), config).merge(proxy)).with_state(state)
+}
+
+/// The layers of every API route: the body size cap and the request timeout.
+pub fn api_layers<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    config: &ServerConfig,
+) -> Router<S> {
+    router
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
-        .merge(proxy)
-        // One line per request, written when it ends (see `log_request`).
+}
+
+/// The outermost layers of every route: one log line per request, written when it ends (see
+/// `log_request`), and outside it a request id for every request (kept if the caller sent a
+/// well-formed one), carried back on the response.
+pub fn request_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
         .layer(axum::middleware::from_fn(log_request))
-        // Outermost: every request gets an id (kept if the caller sent a well-formed one) and
-        // the response carries it back.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
 }
 
 /// What a request's log line says of who asked: the tenant, set once authenticated.
