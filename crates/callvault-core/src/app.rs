@@ -444,6 +444,9 @@ impl Core {
         self.authorize(p, Permission::Ingest, Action::ConversationCreate)
             .await?;
         check_ref(customer_ref, self.config.max_ref_bytes)?;
+        // The customer's keys are made (or loaded) now, as the call starts, so that its first
+        // turn does not wait for a data key to be written.
+        self.customer_keys(&p.tenant, customer_ref).await?;
         let row = ConversationRow {
             tenant: p.tenant.clone(),
             id: random_id("conv_")?,
