@@ -106,6 +106,8 @@ fn start_checkpointer(
                 }
                 let oversized = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_BOUND_BYTES);
                 let Ok(writer) = writer.lock() else {
+                    // Every write fails from here on too ("writer connection poisoned").
+                    tracing::error!("writer connection poisoned; WAL checkpoints stop");
                     return;
                 };
                 match checkpoint(&writer, if oversized { "TRUNCATE" } else { "PASSIVE" }) {
