@@ -1035,7 +1035,7 @@ impl Core {
             // in memory. Rebuild it by replaying the last stored turn, opened from its sealed
             // original; without it, an answer split across a reload could go undetected.
             let mut context = Conversation::new();
-            if let Some(last) = store.turns(&tenant, &id)?.pop() {
+            if let Some(last) = store.last_turn(&tenant, &id)? {
                 // Opening the turn is an audited act like any other (by the server itself).
                 let mut record = AuditRecord::new(&tenant, "system", Action::ContextReload);
                 record.resources.conversations.push(id.clone());

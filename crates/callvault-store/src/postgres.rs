@@ -197,6 +197,23 @@ fn insert_tokens(
     Ok(())
 }
 
+/// A turn row from its eleven columns, in table order.
+fn turn_row(r: &Row) -> TurnRow {
+    TurnRow {
+        tenant: r.get(0),
+        conversation: r.get(1),
+        seq: r.get::<_, i64>(2) as u64,
+        id: r.get(3),
+        speaker: r.get(4),
+        redacted: r.get(5),
+        findings: r.get(6),
+        sealed: r.get(7),
+        started_at: r.get(8),
+        ended_at: r.get(9),
+        created_at: r.get(10),
+    }
+}
+
 /// A token row from its eight columns, in table order.
 fn token_row(r: &Row) -> TokenRow {
     TokenRow {
@@ -401,20 +418,20 @@ impl Store for PostgresStore {
                 &[&tenant, &conversation],
             )?
             .iter()
-            .map(|r| TurnRow {
-                tenant: r.get(0),
-                conversation: r.get(1),
-                seq: r.get::<_, i64>(2) as u64,
-                id: r.get(3),
-                speaker: r.get(4),
-                redacted: r.get(5),
-                findings: r.get(6),
-                sealed: r.get(7),
-                started_at: r.get(8),
-                ended_at: r.get(9),
-                created_at: r.get(10),
-            })
+            .map(turn_row)
             .collect())
+    }
+
+    fn last_turn(&self, tenant: &str, conversation: &str) -> Result<Option<TurnRow>, StoreError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at
+                 FROM turns WHERE tenant = $1 AND conversation = $2 ORDER BY seq DESC LIMIT 1",
+                &[&tenant, &conversation],
+            )?
+            .as_ref()
+            .map(turn_row))
     }
 
     fn tokens_by_id(

@@ -256,6 +256,23 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     })
 }
 
+/// A turn row from its eleven columns, in table order.
+fn turn_row(r: &Row<'_>) -> rusqlite::Result<TurnRow> {
+    Ok(TurnRow {
+        tenant: r.get(0)?,
+        conversation: r.get(1)?,
+        seq: r.get::<_, i64>(2)? as u64,
+        id: r.get(3)?,
+        speaker: r.get(4)?,
+        redacted: r.get(5)?,
+        findings: r.get(6)?,
+        sealed: r.get(7)?,
+        started_at: r.get(8)?,
+        ended_at: r.get(9)?,
+        created_at: r.get(10)?,
+    })
+}
+
 /// Inserts a token row; `in_turn`: it is listed in its turn's `token_ids` (else it is indexed
 /// by conversation).
 fn insert_token(
@@ -490,22 +507,19 @@ impl Store for SqliteStore {
             "SELECT tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at
              FROM turns WHERE tenant = ?1 AND conversation = ?2 ORDER BY seq",
         )?;
-        let rows = stmt.query_map(params![tenant, conversation], |r| {
-            Ok(TurnRow {
-                tenant: r.get(0)?,
-                conversation: r.get(1)?,
-                seq: r.get::<_, i64>(2)? as u64,
-                id: r.get(3)?,
-                speaker: r.get(4)?,
-                redacted: r.get(5)?,
-                findings: r.get(6)?,
-                sealed: r.get(7)?,
-                started_at: r.get(8)?,
-                ended_at: r.get(9)?,
-                created_at: r.get(10)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![tenant, conversation], turn_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn last_turn(&self, tenant: &str, conversation: &str) -> Result<Option<TurnRow>, StoreError> {
+        Ok(self
+            .read()?
+            .prepare_cached(
+                "SELECT tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at
+                 FROM turns WHERE tenant = ?1 AND conversation = ?2 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![tenant, conversation], turn_row)
+            .optional()?)
     }
 
     fn tokens_by_id(

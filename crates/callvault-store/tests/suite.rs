@@ -384,6 +384,13 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
         2
     );
     assert_eq!(store.turns("acme", "c1").unwrap().len(), 2);
+    assert_eq!(
+        store.last_turn("acme", "c1").unwrap(),
+        store.turns("acme", "c1").unwrap().pop()
+    );
+    assert_eq!(store.last_turn("acme", "c1").unwrap().unwrap().seq, 1);
+    assert_eq!(store.last_turn("acme", "nope").unwrap(), None);
+    assert_eq!(store.last_turn("other", "c1").unwrap(), None);
     assert_eq!(store.search("acme", &[1; 32], 10).unwrap().len(), 2);
     // A token met outside a turn (the privacy proxy) belongs to the conversation too; a
     // conversation's tokens come back in order of the turn that introduced them.
