@@ -4,14 +4,20 @@
 //! or audit records alone for reads) to one writer thread and wait. The thread takes everything
 //! queued (up to a bound) and commits it in a single transaction; every waiter then hears the
 //! same outcome and the sequence numbers of its audit entries. If a batch fails, its jobs are
-//! retried one by one so one bad row cannot fail its neighbours. A 2xx is sent only after the
-//! commit returned, so acknowledged means durable, and so does "audited".
+//! retried one by one so one bad row cannot fail its neighbours.
 //!
-//! An audit-only job that fails, or a batch whose every job fails, trips the [`AuditHealth`]
-//! flag: the log can no longer record acts, so reads and reveals stop (fail closed).
+//! The flush is pipelined: the writer commits a batch without waiting for the disk
+//! ([`Store::commit_unsynced`]) and hands its waiters to a second thread, which flushes
+//! ([`Store::sync`]) and only then answers them, while the writer already commits the next
+//! batch. One flush covers every batch committed before it. A 2xx is sent only after the flush
+//! returned, so acknowledged means durable, and so does "audited".
+//!
+//! An audit-only job that fails, a batch whose every job fails, or a failed flush trips the
+//! [`AuditHealth`] flag: the log can no longer record acts, so reads and reveals stop (fail
+//! closed).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -59,11 +65,14 @@ impl AuditHealth {
     }
 }
 
-/// The writer thread and its queue.
+/// The writer and flusher threads and the writer's queue.
 pub struct GroupCommit {
     queue: Mutex<Option<SyncSender<Job>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
+
+/// Answers waiting for a flush.
+type Acks = Vec<(oneshot::Sender<Result<u64, CoreError>>, u64)>;
 
 impl GroupCommit {
     /// Starts the writer. `queue` bounds waiting turns (beyond it, callers get `Unavailable`);
@@ -75,13 +84,23 @@ impl GroupCommit {
         max_batch: usize,
     ) -> GroupCommit {
         let (tx, rx) = sync_channel(queue);
-        let thread = std::thread::Builder::new()
+        let (flush_tx, flush_rx) = channel::<Acks>();
+        let flusher = {
+            let store = Arc::clone(&store);
+            let health = Arc::clone(&health);
+            std::thread::Builder::new()
+                .name("callvault-flush".into())
+                .spawn(move || flush(store.as_ref(), &health, &flush_rx))
+                .ok()
+        };
+        let writer = std::thread::Builder::new()
             .name("callvault-writer".into())
-            .spawn(move || run(store.as_ref(), &health, &rx, max_batch))
+            .spawn(move || run(store.as_ref(), &health, &rx, max_batch, &flush_tx))
             .ok();
         GroupCommit {
             queue: Mutex::new(Some(tx)),
-            thread: Mutex::new(thread),
+            // The writer first: it drops the flusher's queue when it ends.
+            threads: Mutex::new(writer.into_iter().chain(flusher).collect()),
         }
     }
 
@@ -113,13 +132,17 @@ impl GroupCommit {
         }
     }
 
-    /// Stops taking turns, lets the thread commit what is queued, and waits for it.
+    /// Stops taking turns, lets the threads commit and flush what is queued, and waits for them.
     pub fn shutdown(&self) {
         if let Ok(mut queue) = self.queue.lock() {
             queue.take();
         }
-        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
-        if let Some(thread) = thread {
+        let threads = self
+            .threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        for thread in threads {
             let _ = thread.join();
         }
     }
@@ -131,7 +154,13 @@ impl Drop for GroupCommit {
     }
 }
 
-fn run(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Job>, max_batch: usize) {
+fn run(
+    store: &dyn Store,
+    health: &AuditHealth,
+    rx: &Receiver<Job>,
+    max_batch: usize,
+    flusher: &Sender<Acks>,
+) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < max_batch {
@@ -160,10 +189,16 @@ fn run(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Job>, max_batch: u
             tokens,
             audit,
         } = &batch;
-        match store.commit(conversations, turns, tokens, audit) {
+        match store.commit_unsynced(conversations, turns, tokens, audit) {
             Ok(first_seq) => {
-                for (waiter, (start, _)) in waiters.into_iter().zip(ranges) {
-                    let _ = waiter.send(Ok(first_seq + start.audit as u64));
+                let acks = waiters
+                    .into_iter()
+                    .zip(ranges)
+                    .map(|(waiter, (start, _))| (waiter, first_seq + start.audit as u64))
+                    .collect();
+                if let Err(unsent) = flusher.send(acks) {
+                    // The flusher is gone (it never ends before the writer): flush here.
+                    flush_and_answer(store, health, unsent.0);
                 }
             }
             Err(e) => {
@@ -193,6 +228,31 @@ fn run(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Job>, max_batch: u
                 }
             }
         }
+    }
+}
+
+/// Flushes committed batches and answers their waiters: everything queued when a flush starts
+/// is answered by it.
+fn flush(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Acks>) {
+    while let Ok(mut acks) = rx.recv() {
+        while let Ok(more) = rx.try_recv() {
+            acks.extend(more);
+        }
+        flush_and_answer(store, health, acks);
+    }
+}
+
+fn flush_and_answer(store: &dyn Store, health: &AuditHealth, acks: Acks) {
+    let flushed = store.sync();
+    if let Err(e) = &flushed {
+        tracing::error!(error = %e, n_jobs = acks.len(), "flush after a group commit failed");
+        health.trip("a flush failed: committed audit entries may not be durable");
+    }
+    for (waiter, first_seq) in acks {
+        let _ = waiter.send(match flushed {
+            Ok(()) => Ok(first_seq),
+            Err(_) => Err(CoreError::Internal),
+        });
     }
 }
 

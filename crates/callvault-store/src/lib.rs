@@ -102,6 +102,23 @@ pub trait Store: KeyTable + Send + Sync {
         tokens: &[TokenRow],
         audit: &[AuditRecord],
     ) -> Result<u64, StoreError>;
+    /// [`Store::commit`] without waiting for the batch to reach the disk: it is visible when
+    /// this returns and durable once a later [`Store::sync`] has returned. The group-commit
+    /// writer uses it to prepare the next batch while the previous one is being flushed. A
+    /// store whose commits are durable on return implements it as `commit` (the default).
+    fn commit_unsynced(
+        &self,
+        conversations: &[ConversationRow],
+        turns: &[TurnWrite],
+        tokens: &[TokenRow],
+        audit: &[AuditRecord],
+    ) -> Result<u64, StoreError> {
+        self.commit(conversations, turns, tokens, audit)
+    }
+    /// Makes every commit that returned before this call durable.
+    fn sync(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Conversations in which a value with this blind index was said: (conversation, label, token id).
     fn search(
         &self,

@@ -50,10 +50,13 @@ fn rec(action: Action) -> AuditRecord {
     AuditRecord::new("acme", "tester", action)
 }
 
-/// Appends turns with one audit record each (what the writer does).
+/// Appends turns with one audit record each, as the group-commit writer does: committed
+/// unsynced, then flushed.
 fn append<S: Store>(store: &S, turns: &[TurnWrite]) -> Result<u64, callvault_store::StoreError> {
     let audit: Vec<AuditRecord> = turns.iter().map(|_| rec(Action::TurnIngest)).collect();
-    store.commit(&[], turns, &[], &audit)
+    let first = store.commit_unsynced(&[], turns, &[], &audit)?;
+    store.sync()?;
+    Ok(first)
 }
 
 fn create<S: Store>(store: &S, row: &ConversationRow) {
