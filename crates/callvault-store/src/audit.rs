@@ -102,8 +102,47 @@ pub(crate) fn prepare<'a>(
     })
 }
 
+/// Where the hash of the subtree `(level, index)` is stored: the node's position in the tree
+/// read in order, `(2 * index + 1) * 2^level - 1` (leaves at even positions). Positions grow
+/// with the entries, so the nodes a batch completes are stored next to each other.
+pub(crate) fn node_position(level: u32, index: u64) -> Result<i64, StoreError> {
+    index
+        .checked_mul(2)
+        .and_then(|i| i.checked_add(1))
+        .and_then(|i| i.checked_mul(1u64.checked_shl(level)?))
+        .and_then(|p| i64::try_from(p - 1).ok())
+        .ok_or(StoreError::Corrupt("audit node position out of range"))
+}
+
 pub(crate) fn hash_from(bytes: &[u8]) -> Result<Hash, StoreError> {
     bytes
         .try_into()
         .map_err(|_| StoreError::Corrupt("audit hash"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::node_position;
+
+    /// In-order positions: leaves at 0, 2, 4, ...; (1, 0) between leaves 0 and 1; (2, 0) at 3
+    /// between the two subtrees of level 1; every node of a 64-leaf tree at a distinct position.
+    #[test]
+    fn node_positions_are_the_in_order_walk() {
+        assert_eq!(node_position(0, 0).unwrap(), 0);
+        assert_eq!(node_position(0, 1).unwrap(), 2);
+        assert_eq!(node_position(1, 0).unwrap(), 1);
+        assert_eq!(node_position(1, 1).unwrap(), 5);
+        assert_eq!(node_position(2, 0).unwrap(), 3);
+        assert_eq!(node_position(3, 0).unwrap(), 7);
+        let mut seen = std::collections::HashSet::new();
+        for level in 0..=6u32 {
+            for index in 0..(64u64 >> level) {
+                assert!(seen.insert(node_position(level, index).unwrap()));
+            }
+        }
+        assert_eq!(seen.len(), 127);
+        assert!(seen.iter().all(|p| (0..127).contains(p)));
+        assert!(node_position(64, 0).is_err());
+        assert!(node_position(1, u64::MAX / 2).is_err());
+    }
 }

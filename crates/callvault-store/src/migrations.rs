@@ -229,6 +229,19 @@ CREATE INDEX tokens_by_blind_index ON tokens (tenant, blind_index);
 CREATE INDEX tokens_outside_turns ON tokens (tenant, conversation) WHERE in_turn = 0;
 ALTER TABLE turns ADD COLUMN token_ids TEXT NOT NULL DEFAULT '[]';
 "#,
+    r#"
+-- Version 8: the audit log's subtree hashes are keyed by their node's position in the tree
+-- read in order, `((2 * idx + 1) << level) - 1`, instead of by (level, idx). The nodes a batch
+-- of entries completes then sit next to each other at the end of the table (by (level, idx)
+-- each level had its own end: about eight pages written per batch instead of one or two).
+CREATE TABLE audit_nodes_v8 (
+    pos   INTEGER PRIMARY KEY,
+    hash  BLOB NOT NULL
+) STRICT;
+INSERT INTO audit_nodes_v8 (pos, hash) SELECT ((2 * idx + 1) << level) - 1, hash FROM audit_nodes;
+DROP TABLE audit_nodes;
+ALTER TABLE audit_nodes_v8 RENAME TO audit_nodes;
+"#,
 ];
 
 /// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
@@ -432,5 +445,15 @@ ALTER TABLE tokens DROP CONSTRAINT tokens_tenant_conversation_fkey;
 DROP INDEX tokens_by_conversation;
 CREATE INDEX tokens_outside_turns ON tokens (tenant, conversation) WHERE NOT in_turn;
 ALTER TABLE turns ADD COLUMN token_ids TEXT NOT NULL DEFAULT '[]';
+"#,
+    r#"
+-- Version 8: audit nodes keyed by their in-order position (see the SQLite migration).
+CREATE TABLE audit_nodes_v8 (
+    pos   BIGINT PRIMARY KEY,
+    hash  BYTEA NOT NULL
+);
+INSERT INTO audit_nodes_v8 (pos, hash) SELECT ((2 * idx + 1) << level) - 1, hash FROM audit_nodes;
+DROP TABLE audit_nodes;
+ALTER TABLE audit_nodes_v8 RENAME TO audit_nodes;
 "#,
 ];

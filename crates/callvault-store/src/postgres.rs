@@ -1131,8 +1131,8 @@ impl Store for PostgresStore {
             )?
         } else {
             conn.query_opt(
-                "SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2",
-                &[&(level as i32), &(index as i64)],
+                "SELECT hash FROM audit_nodes WHERE pos = $1",
+                &[&audit::node_position(level, index)?],
             )?
         };
         row.map(|r| audit::hash_from(r.get::<_, &[u8]>(0)))
@@ -1252,13 +1252,15 @@ fn append_audit<'a>(
         &[&seq, &time, &tenant, &principal, &action, &leaf_hash, &leaf],
     )?;
     if !prepared.nodes.is_empty() {
-        let level: Vec<i32> = prepared.nodes.iter().map(|n| n.0 as i32).collect();
-        let idx: Vec<i64> = prepared.nodes.iter().map(|n| n.1 as i64).collect();
+        let pos = prepared
+            .nodes
+            .iter()
+            .map(|n| audit::node_position(n.0, n.1))
+            .collect::<Result<Vec<i64>, StoreError>>()?;
         let hash: Vec<&[u8]> = prepared.nodes.iter().map(|n| &n.2[..]).collect();
         tx.execute(
-            "INSERT INTO audit_nodes (level, idx, hash)
-             SELECT * FROM UNNEST($1::int[], $2::bigint[], $3::bytea[])",
-            &[&level, &idx, &hash],
+            "INSERT INTO audit_nodes (pos, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+            &[&pos, &hash],
         )?;
     }
     tx.execute(

@@ -941,3 +941,59 @@ fn version_7_upgrade_over_postgres() {
     }
     tokens_survive_the_version_7_upgrade(&backend.open());
 }
+
+/// Subtree hashes stored at version 7 (keyed by level and index) are found by the same
+/// coordinates after the version 8 upgrade (keyed by in-order position).
+fn audit_nodes_survive_the_version_8_upgrade<S: Store>(store: &S) {
+    assert_eq!(store.audit_node(1, 0).unwrap(), Some([0x11; 32]));
+    assert_eq!(store.audit_node(2, 3).unwrap(), Some([0x22; 32]));
+    assert_eq!(store.audit_node(1, 1).unwrap(), None);
+}
+
+fn v7_audit_nodes(blob: fn(&str) -> String) -> String {
+    format!(
+        "INSERT INTO audit_nodes (level, idx, hash) VALUES (1, 0, {}), (2, 3, {});",
+        blob(&"11".repeat(32)),
+        blob(&"22".repeat(32)),
+    )
+}
+
+#[test]
+fn version_8_upgrade_over_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callvault.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        for (i, sql) in callvault_store::migrations::SQLITE[..7].iter().enumerate() {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        conn.execute_batch(&v7_audit_nodes(|hex| format!("X'{hex}'")))
+            .unwrap();
+    }
+    audit_nodes_survive_the_version_8_upgrade(&SqliteStore::open(&path).unwrap());
+}
+
+#[test]
+fn version_8_upgrade_over_postgres() {
+    let backend = postgres();
+    {
+        let mut client = postgres::Client::connect(&backend.0, postgres::NoTls).unwrap();
+        for sql in &callvault_store::migrations::POSTGRES[..7] {
+            client.batch_execute(sql).unwrap();
+        }
+        client
+            .batch_execute(
+                "CREATE TABLE callvault_schema (version BIGINT NOT NULL);
+                 INSERT INTO callvault_schema (version) VALUES (7);",
+            )
+            .unwrap();
+        client
+            .batch_execute(&v7_audit_nodes(|hex| format!("'\\x{hex}'::bytea")))
+            .unwrap();
+    }
+    audit_nodes_survive_the_version_8_upgrade(&backend.open());
+}
