@@ -1130,10 +1130,5 @@ pub fn now_ms() -> i64 {
 pub(crate) fn random_id(prefix: &str) -> Result<String, CoreError> {
     let mut raw = [0u8; 12];
     aws_lc_rs::rand::fill(&mut raw).map_err(|_| CoreError::Internal)?;
-    let mut id = String::with_capacity(prefix.len() + 24);
-    id.push_str(prefix);
-    for b in raw {
-        id.push_str(&format!("{b:02x}"));
-    }
-    Ok(id)
+    Ok(format!("{prefix}{}", hex::encode(raw)))
 }

@@ -48,11 +48,11 @@ impl TokenId {
 
 impl std::fmt::Display for TokenId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = [0u8; 32];
+        // Cannot fail: the buffer is exactly twice the id's length.
+        hex::encode_to_slice(self.0, &mut text).map_err(|_| std::fmt::Error)?;
         f.write_str("tok_")?;
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
     }
 }
 
