@@ -46,7 +46,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     /// The WAL file, for [`Store::sync`] after [`Store::commit_unsynced`].
-    wal_file: Mutex<std::fs::File>,
+    wal_file: std::fs::File,
     readers: Vec<Mutex<Connection>>,
     checkpointer: Option<Checkpointer>,
 }
@@ -201,7 +201,7 @@ impl SqliteStore {
         let writer = Arc::new(Mutex::new(writer));
         Ok(SqliteStore {
             path: path.to_owned(),
-            wal_file: Mutex::new(wal_file),
+            wal_file,
             checkpointer: start_checkpointer(path, Arc::clone(&writer), wal),
             writer,
             readers,
@@ -604,11 +604,8 @@ impl Store for SqliteStore {
     /// An fsync of the WAL file covers every frame written to it before the call, so every
     /// commit that returned before it is durable when it returns.
     fn sync(&self) -> Result<(), StoreError> {
-        let wal = self
-            .wal_file
-            .lock()
-            .map_err(|_| StoreError::Backend("WAL file handle poisoned".into()))?;
-        wal.sync_data()
+        self.wal_file
+            .sync_data()
             .map_err(|e| StoreError::Backend(format!("WAL fsync failed: {e}")))
     }
 
