@@ -62,7 +62,7 @@ impl BlindIndex {
 
     /// Lower-case hex, for storage and the API.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 }
 
