@@ -480,37 +480,45 @@ impl Store for PostgresStore {
         tokens: &[TokenRow],
         audit: &[AuditRecord],
     ) -> Result<u64, StoreError> {
+        write_batch(
+            &mut *self.conn()?,
+            false,
+            conversations,
+            batch,
+            tokens,
+            audit,
+        )
+    }
+
+    /// The batch's transaction is an asynchronous commit (`synchronous_commit = off` for it
+    /// alone): its commit record is in the server's WAL buffers when this returns, not yet on
+    /// disk, and [`Store::sync`] flushes past it.
+    fn commit_unsynced(
+        &self,
+        conversations: &[ConversationRow],
+        batch: &[TurnWrite],
+        tokens: &[TokenRow],
+        audit: &[AuditRecord],
+    ) -> Result<u64, StoreError> {
+        write_batch(
+            &mut *self.conn()?,
+            true,
+            conversations,
+            batch,
+            tokens,
+            audit,
+        )
+    }
+
+    /// A synchronous commit waits until the WAL is flushed up to its own commit record, which
+    /// comes after the commit record of every transaction that returned before it; a
+    /// transaction that has an id writes one even when it changed nothing.
+    fn sync(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        if !conversations.is_empty() {
-            let conversation = tx.prepare(
-                "INSERT INTO conversations (tenant, id, customer_ref, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
-            )?;
-            for row in conversations {
-                tx.execute(
-                    &conversation,
-                    &[
-                        &row.tenant,
-                        &row.id,
-                        &row.customer_ref,
-                        &row.created_at,
-                        &row.created_by,
-                    ],
-                )?;
-            }
-        }
-        // One statement per table for the whole batch (arrays unnested server-side): a batch
-        // costs a handful of round trips, not one per row.
-        insert_turns(&mut tx, batch)?;
-        let new_tokens: Vec<(&TokenRow, bool)> = batch
-            .iter()
-            .flat_map(|w| w.new_tokens.iter().map(|k| (k, true)))
-            .chain(tokens.iter().map(|k| (k, false)))
-            .collect();
-        insert_tokens(&mut tx, &new_tokens)?;
-        let first_seq = append_audit(&mut tx, audit)?;
+        tx.execute("SELECT pg_current_xact_id()", &[])?;
         tx.commit()?;
-        Ok(first_seq)
+        Ok(())
     }
 
     fn search(
@@ -1218,6 +1226,51 @@ impl Store for PostgresStore {
         )?;
         Ok(n == 1)
     }
+}
+
+/// Writes one group-commit batch in one transaction (see [`Store::commit`]); `asynchronous`
+/// makes it an asynchronous commit (see [`Store::commit_unsynced`]).
+fn write_batch(
+    conn: &mut Client,
+    asynchronous: bool,
+    conversations: &[ConversationRow],
+    batch: &[TurnWrite],
+    tokens: &[TokenRow],
+    audit: &[AuditRecord],
+) -> Result<u64, StoreError> {
+    let mut tx = conn.transaction()?;
+    if asynchronous {
+        tx.batch_execute("SET LOCAL synchronous_commit = off")?;
+    }
+    if !conversations.is_empty() {
+        let conversation = tx.prepare(
+            "INSERT INTO conversations (tenant, id, customer_ref, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+        )?;
+        for row in conversations {
+            tx.execute(
+                &conversation,
+                &[
+                    &row.tenant,
+                    &row.id,
+                    &row.customer_ref,
+                    &row.created_at,
+                    &row.created_by,
+                ],
+            )?;
+        }
+    }
+    // One statement per table for the whole batch (arrays unnested server-side): a batch
+    // costs a handful of round trips, not one per row.
+    insert_turns(&mut tx, batch)?;
+    let new_tokens: Vec<(&TokenRow, bool)> = batch
+        .iter()
+        .flat_map(|w| w.new_tokens.iter().map(|k| (k, true)))
+        .chain(tokens.iter().map(|k| (k, false)))
+        .collect();
+    insert_tokens(&mut tx, &new_tokens)?;
+    let first_seq = append_audit(&mut tx, audit)?;
+    tx.commit()?;
+    Ok(first_seq)
 }
 
 /// Appends audit records inside a write transaction; returns the first one's sequence number.
