@@ -902,44 +902,54 @@ fn tokens_survive_the_version_7_upgrade<S: Store>(store: &S) {
     assert!(store.search("acme", &[1; 32], 10).unwrap().is_empty());
 }
 
+/// A SQLite database brought to schema `version` by the first migrations, then given `rows`
+/// (SQL written with `blob`, which spells a byte string in SQLite's syntax); the store opened on
+/// it applies the rest.
+fn sqlite_at_version(version: usize, rows: fn(fn(&str) -> String) -> String) -> Sqlite {
+    let backend = sqlite();
+    let mut conn = rusqlite::Connection::open(backend.0.path().join("callvault.db")).unwrap();
+    for (i, sql) in callvault_store::migrations::SQLITE[..version]
+        .iter()
+        .enumerate()
+    {
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    conn.execute_batch(&rows(|hex| format!("X'{hex}'")))
+        .unwrap();
+    backend
+}
+
+/// [`sqlite_at_version`] on a fresh PostgreSQL database.
+fn postgres_at_version(version: usize, rows: fn(fn(&str) -> String) -> String) -> Postgres {
+    let backend = postgres();
+    let mut client = postgres::Client::connect(&backend.0, postgres::NoTls).unwrap();
+    for sql in &callvault_store::migrations::POSTGRES[..version] {
+        client.batch_execute(sql).unwrap();
+    }
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE callvault_schema (version BIGINT NOT NULL);
+             INSERT INTO callvault_schema (version) VALUES ({version});"
+        ))
+        .unwrap();
+    client
+        .batch_execute(&rows(|hex| format!("'\\x{hex}'::bytea")))
+        .unwrap();
+    backend
+}
+
 #[test]
 fn version_7_upgrade_over_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("callvault.db");
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        for (i, sql) in callvault_store::migrations::SQLITE[..6].iter().enumerate() {
-            let tx = conn.transaction().unwrap();
-            tx.execute_batch(sql).unwrap();
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .unwrap();
-            tx.commit().unwrap();
-        }
-        conn.execute_batch(&v6_rows(|hex| format!("X'{hex}'")))
-            .unwrap();
-    }
-    tokens_survive_the_version_7_upgrade(&SqliteStore::open(&path).unwrap());
+    tokens_survive_the_version_7_upgrade(&sqlite_at_version(6, v6_rows).open());
 }
 
 #[test]
 fn version_7_upgrade_over_postgres() {
-    let backend = postgres();
-    {
-        let mut client = postgres::Client::connect(&backend.0, postgres::NoTls).unwrap();
-        for sql in &callvault_store::migrations::POSTGRES[..6] {
-            client.batch_execute(sql).unwrap();
-        }
-        client
-            .batch_execute(
-                "CREATE TABLE callvault_schema (version BIGINT NOT NULL);
-                 INSERT INTO callvault_schema (version) VALUES (6);",
-            )
-            .unwrap();
-        client
-            .batch_execute(&v6_rows(|hex| format!("'\\x{hex}'::bytea")))
-            .unwrap();
-    }
-    tokens_survive_the_version_7_upgrade(&backend.open());
+    tokens_survive_the_version_7_upgrade(&postgres_at_version(6, v6_rows).open());
 }
 
 /// Subtree hashes stored at version 7 (keyed by level and index) are found by the same
@@ -960,40 +970,10 @@ fn v7_audit_nodes(blob: fn(&str) -> String) -> String {
 
 #[test]
 fn version_8_upgrade_over_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("callvault.db");
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        for (i, sql) in callvault_store::migrations::SQLITE[..7].iter().enumerate() {
-            let tx = conn.transaction().unwrap();
-            tx.execute_batch(sql).unwrap();
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .unwrap();
-            tx.commit().unwrap();
-        }
-        conn.execute_batch(&v7_audit_nodes(|hex| format!("X'{hex}'")))
-            .unwrap();
-    }
-    audit_nodes_survive_the_version_8_upgrade(&SqliteStore::open(&path).unwrap());
+    audit_nodes_survive_the_version_8_upgrade(&sqlite_at_version(7, v7_audit_nodes).open());
 }
 
 #[test]
 fn version_8_upgrade_over_postgres() {
-    let backend = postgres();
-    {
-        let mut client = postgres::Client::connect(&backend.0, postgres::NoTls).unwrap();
-        for sql in &callvault_store::migrations::POSTGRES[..7] {
-            client.batch_execute(sql).unwrap();
-        }
-        client
-            .batch_execute(
-                "CREATE TABLE callvault_schema (version BIGINT NOT NULL);
-                 INSERT INTO callvault_schema (version) VALUES (7);",
-            )
-            .unwrap();
-        client
-            .batch_execute(&v7_audit_nodes(|hex| format!("'\\x{hex}'::bytea")))
-            .unwrap();
-    }
-    audit_nodes_survive_the_version_8_upgrade(&backend.open());
+    audit_nodes_survive_the_version_8_upgrade(&postgres_at_version(7, v7_audit_nodes).open());
 }
