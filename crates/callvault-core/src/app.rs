@@ -41,6 +41,9 @@ pub struct CoreConfig {
     pub write_queue: usize,
     /// Turns per transaction at most.
     pub max_batch: usize,
+    /// Least time between the starts of two commits: under load, turns arriving meanwhile join
+    /// the next batch (see [`crate::writer`]).
+    pub commit_interval: Duration,
     /// How long an authenticated token is trusted before the store is asked again; bounds how
     /// long a token revoked on another server keeps working here.
     pub auth_cache_ttl: Duration,
@@ -64,6 +67,7 @@ impl Default for CoreConfig {
             conversation_cache: 100_000,
             write_queue: 16_384,
             max_batch: 1024,
+            commit_interval: Duration::from_millis(3),
             auth_cache_ttl: Duration::from_secs(5),
             reveals_per_minute: 30,
             max_reveal_tokens: 50,
@@ -156,6 +160,7 @@ impl Core {
             Arc::clone(&health),
             config.write_queue,
             config.max_batch,
+            config.commit_interval,
         ));
         let audit = Arc::new(AuditLog::open(
             Arc::clone(&store),

@@ -12,14 +12,23 @@
 //! batch. One flush covers every batch committed before it. A 2xx is sent only after the flush
 //! returned, so acknowledged means durable, and so does "audited".
 //!
+//! Under load a commit starts at most once per `interval` (a few milliseconds): jobs that arrive
+//! meanwhile join the next batch, so a batch's shared pages (table tails, the audit log's head,
+//! the database header) are written once for more turns, and one flush covers more of them. A
+//! job that finds the writer idle for longer than the interval commits at once: the interval
+//! adds latency only when there is a queue to gather.
+//!
 //! An audit-only job that fails, a batch whose every job fails, or a failed flush trips the
 //! [`AuditHealth`] flag: the log can no longer record acts, so reads and reveals stop (fail
 //! closed).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TrySendError};
+use std::sync::mpsc::{
+    channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError,
+};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use callvault_audit::AuditRecord;
 use callvault_store::{ConversationRow, Store, TokenRow, TurnWrite};
@@ -76,12 +85,14 @@ type Acks = Vec<(oneshot::Sender<Result<u64, CoreError>>, u64)>;
 
 impl GroupCommit {
     /// Starts the writer. `queue` bounds waiting turns (beyond it, callers get `Unavailable`);
-    /// `max_batch` bounds one transaction.
+    /// `max_batch` bounds one transaction; `interval` is the least time between the starts of
+    /// two commits.
     pub fn start(
         store: Arc<dyn Store>,
         health: Arc<AuditHealth>,
         queue: usize,
         max_batch: usize,
+        interval: Duration,
     ) -> GroupCommit {
         let (tx, rx) = sync_channel(queue);
         let (flush_tx, flush_rx) = channel::<Acks>();
@@ -95,7 +106,13 @@ impl GroupCommit {
         };
         let writer = std::thread::Builder::new()
             .name("callvault-writer".into())
-            .spawn(move || run(store.as_ref(), &health, &rx, max_batch, &flush_tx))
+            .spawn(move || {
+                let limits = Limits {
+                    max_batch,
+                    interval,
+                };
+                run(store.as_ref(), &health, &rx, limits, &flush_tx)
+            })
             .ok();
         GroupCommit {
             queue: Mutex::new(Some(tx)),
@@ -154,21 +171,24 @@ impl Drop for GroupCommit {
     }
 }
 
+/// How big a batch may grow and how often one may start.
+#[derive(Clone, Copy)]
+struct Limits {
+    max_batch: usize,
+    interval: Duration,
+}
+
 fn run(
     store: &dyn Store,
     health: &AuditHealth,
     rx: &Receiver<Job>,
-    max_batch: usize,
+    limits: Limits,
     flusher: &Sender<Acks>,
 ) {
+    let mut last_start = Instant::now();
     while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
-        while jobs.len() < max_batch {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
-            }
-        }
+        let jobs = gather(rx, first, last_start + limits.interval, limits.max_batch);
+        last_start = Instant::now();
         // The rows move into one batch; each job keeps the ranges of its own rows there, for
         // the one-by-one retry.
         let mut batch = WriteJob::default();
@@ -231,6 +251,30 @@ fn run(
     }
 }
 
+/// The jobs of one batch: `first`, then whatever arrives until `not_before` (at once if that
+/// has passed), then whatever is already queued, up to `max_batch`.
+fn gather(rx: &Receiver<Job>, first: Job, not_before: Instant, max_batch: usize) -> Vec<Job> {
+    let mut jobs = vec![first];
+    while jobs.len() < max_batch {
+        let wait = not_before.saturating_duration_since(Instant::now());
+        let next = if wait.is_zero() {
+            rx.try_recv().ok()
+        } else {
+            match rx.recv_timeout(wait) {
+                Ok(job) => Some(job),
+                // The deadline passed (or nearly): take what is queued, then commit.
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => None,
+            }
+        };
+        match next {
+            Some(job) => jobs.push(job),
+            None => break,
+        }
+    }
+    jobs
+}
+
 /// Flushes committed batches and answers their waiters: everything queued when a flush starts
 /// is answered by it.
 fn flush(store: &dyn Store, health: &AuditHealth, rx: &Receiver<Acks>) {
@@ -273,5 +317,50 @@ impl Ranges {
             tokens: batch.tokens.len(),
             audit: batch.audit.len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        (WriteJob::default(), oneshot::channel().0)
+    }
+
+    #[test]
+    fn an_idle_writer_takes_only_what_is_queued() {
+        let (tx, rx) = sync_channel(16);
+        tx.send(job()).unwrap();
+        let past = Instant::now() - Duration::from_millis(10);
+        let jobs = gather(&rx, job(), past, 1024);
+        assert_eq!(jobs.len(), 2);
+    }
+
+    #[test]
+    fn jobs_arriving_within_the_interval_join_the_batch() {
+        let (tx, rx) = sync_channel(16);
+        let sender = std::thread::spawn(move || {
+            for _ in 0..3 {
+                std::thread::sleep(Duration::from_millis(5));
+                tx.send(job()).unwrap();
+            }
+        });
+        let jobs = gather(&rx, job(), Instant::now() + Duration::from_secs(5), 1024);
+        // The sender hung up after its third job: the batch ends there, well before the
+        // deadline.
+        assert_eq!(jobs.len(), 4);
+        sender.join().unwrap();
+    }
+
+    #[test]
+    fn a_batch_stops_at_its_bound() {
+        let (tx, rx) = sync_channel(16);
+        for _ in 0..10 {
+            tx.send(job()).unwrap();
+        }
+        let jobs = gather(&rx, job(), Instant::now() + Duration::from_secs(5), 4);
+        assert_eq!(jobs.len(), 4);
+        assert_eq!(rx.try_iter().count(), 7);
     }
 }

@@ -154,6 +154,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Arc::new(AuditHealth::default()),
             defaults.write_queue,
             defaults.max_batch,
+            // The baseline commits as soon as a job is queued: it has CPU to spare, so the
+            // product's commit interval would only add latency (16.5k vs 20.0k turns/s with 3 ms
+            // in one measurement); the ratio is taken against its best.
+            std::time::Duration::ZERO,
         )),
         seq: Arc::default(),
     };
