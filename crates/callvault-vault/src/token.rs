@@ -65,10 +65,15 @@ pub struct Token {
 }
 
 /// Labels and ids for one conversation.
+///
+/// Keyed by blind index alone: the index is an HMAC over the entity type and the value, so two
+/// types never share one. The type is kept beside the token and checked on every lookup all the
+/// same, so a caller that pairs an index with the wrong type finds nothing.
 #[derive(Clone, Debug, Default)]
 pub struct ConversationTokens {
-    by_value: HashMap<(String, BlindIndex), Token>,
-    next: HashMap<String, u32>,
+    by_value: HashMap<BlindIndex, (Box<str>, Token)>,
+    /// Per entity type, the highest label number given so far.
+    last: HashMap<Box<str>, u32>,
 }
 
 impl ConversationTokens {
@@ -79,15 +84,17 @@ impl ConversationTokens {
     /// Rebuilds the map from stored tokens (entity type, blind index, token), e.g. when a
     /// conversation resumes on another server.
     pub fn restore(&mut self, entity: &str, index: BlindIndex, token: Token) {
-        let n = label_number(&token.label);
-        let next = self.next.entry(entity.to_owned()).or_insert(0);
-        *next = (*next).max(n);
-        self.by_value.insert((entity.to_owned(), index), token);
+        let n = self.last_number(entity).max(label_number(&token.label));
+        self.set_last_number(entity, n);
+        self.by_value.insert(index, (entity.into(), token));
     }
 
     /// The token this conversation already gave a value, if any (interim results show it).
     pub fn get(&self, entity: &str, index: BlindIndex) -> Option<&Token> {
-        self.by_value.get(&(entity.to_owned(), index))
+        self.by_value
+            .get(&index)
+            .filter(|(kind, _)| &**kind == entity)
+            .map(|(_, token)| token)
     }
 
     /// The token for a value: the existing one if this conversation has seen the value, else a
@@ -97,21 +104,41 @@ impl ConversationTokens {
         entity: &str,
         index: BlindIndex,
     ) -> Result<(Token, bool), VaultError> {
-        if let Some(token) = self.by_value.get(&(entity.to_owned(), index)) {
+        if let Some(token) = self.get(entity, index) {
             return Ok((token.clone(), false));
         }
-        let next = self.next.entry(entity.to_owned()).or_insert(0);
-        let n = next.checked_add(1).ok_or(VaultError::Invalid(
-            "too many tokens of one type in a conversation",
-        ))?;
-        *next = n;
+        if self.by_value.contains_key(&index) {
+            return Err(VaultError::Invalid(
+                "a blind index met under two entity types",
+            ));
+        }
+        let n = self
+            .last_number(entity)
+            .checked_add(1)
+            .ok_or(VaultError::Invalid(
+                "too many tokens of one type in a conversation",
+            ))?;
+        self.set_last_number(entity, n);
         let token = Token {
             label: format!("{entity}_{n}"),
             id: TokenId::generate()?,
         };
-        self.by_value
-            .insert((entity.to_owned(), index), token.clone());
+        self.by_value.insert(index, (entity.into(), token.clone()));
         Ok((token, true))
+    }
+
+    /// The highest label number given to `entity` so far (0 before the first).
+    fn last_number(&self, entity: &str) -> u32 {
+        self.last.get(entity).copied().unwrap_or(0)
+    }
+
+    fn set_last_number(&mut self, entity: &str, n: u32) {
+        match self.last.get_mut(entity) {
+            Some(last) => *last = n,
+            None => {
+                self.last.insert(entity.into(), n);
+            }
+        }
     }
 }
 
@@ -135,7 +162,8 @@ mod tests {
         let (t1, new1) = tokens.token_for("CREDIT_CARD", a).unwrap();
         let (t2, new2) = tokens.token_for("CREDIT_CARD", a).unwrap();
         let (t3, _) = tokens.token_for("CREDIT_CARD", b).unwrap();
-        let (t4, _) = tokens.token_for("PHONE_NUMBER", a).unwrap();
+        let c = BlindIndex::from_bytes([3; 32]);
+        let (t4, _) = tokens.token_for("PHONE_NUMBER", c).unwrap();
         assert!(new1 && !new2);
         assert_eq!(t1, t2);
         assert_eq!(t1.label, "CREDIT_CARD_1");
@@ -144,6 +172,11 @@ mod tests {
         assert_ne!(t1.id, t3.id);
         assert_eq!(TokenId::parse(&t1.id.to_string()), Some(t1.id));
         assert_eq!(TokenId::parse("tok_XYZ"), None);
+
+        // A real index binds its type (the HMAC covers it); an index met again under another
+        // type is a caller's mistake, refused rather than answered with the other type's token.
+        assert!(tokens.get("PHONE_NUMBER", a).is_none());
+        assert!(tokens.token_for("PHONE_NUMBER", a).is_err());
 
         let mut resumed = ConversationTokens::new();
         resumed.restore("CREDIT_CARD", a, t1.clone());
