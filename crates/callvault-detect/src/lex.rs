@@ -3,6 +3,8 @@
 //! lexicon flags. Recognizers then walk this token array; none of them rescans the text.
 //! The lexer never fails: any `&str` yields a token list, possibly empty.
 
+use std::borrow::Cow;
+
 use crate::lexicon::{Lexicon, WordFlags};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,12 +20,13 @@ pub(crate) enum TokenKind {
 }
 
 #[derive(Clone, Debug)]
-pub(crate) struct Token {
+pub(crate) struct Token<'a> {
     pub kind: TokenKind,
     pub start: usize,
     pub end: usize,
-    /// Lower-cased text of the token (ASCII fast path; full Unicode lower-casing otherwise).
-    pub lower: Box<str>,
+    /// Lower-cased text of the token (ASCII fast path; full Unicode lower-casing otherwise),
+    /// borrowed from the turn when it is lower case already.
+    pub lower: Cow<'a, str>,
     pub flags: WordFlags,
     /// First character is upper case.
     pub capitalized: bool,
@@ -33,7 +36,7 @@ pub(crate) struct Token {
     pub newline_before: bool,
 }
 
-impl Token {
+impl Token<'_> {
     pub fn is_word(&self) -> bool {
         self.kind == TokenKind::Word
     }
@@ -46,7 +49,7 @@ impl Token {
 }
 
 /// Cuts `text` into tokens and looks every word up in the lexicon once.
-pub(crate) fn lex(text: &str, lexicon: &Lexicon) -> Vec<Token> {
+pub(crate) fn lex<'a>(text: &'a str, lexicon: &Lexicon) -> Vec<Token<'a>> {
     let mut tokens = Vec::with_capacity(text.len() / 4 + 1);
     let mut chars = text.char_indices().peekable();
     let mut space_before = false;
@@ -90,10 +93,17 @@ pub(crate) fn lex(text: &str, lexicon: &Lexicon) -> Vec<Token> {
             TokenKind::Punct(c)
         };
         let raw = &text[start..end];
-        let lower: Box<str> = if raw.is_ascii() {
-            raw.to_ascii_lowercase().into_boxed_str()
+        let lower = if raw.is_ascii() {
+            if raw.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(raw.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(raw)
+            }
         } else {
-            raw.to_lowercase().into_boxed_str()
+            match raw.to_lowercase() {
+                same if same == raw => Cow::Borrowed(raw),
+                lowered => Cow::Owned(lowered),
+            }
         };
         let flags = match kind {
             TokenKind::Word | TokenKind::Alnum => lexicon.flags(&lower),

@@ -875,7 +875,7 @@ fn locations(scan: &mut Scan<'_>) {
     }
 }
 
-impl Token {
+impl Token<'_> {
     fn intersects_place(&self) -> bool {
         self.flags
             .intersects(F::CITY.union(F::STATE).union(F::COUNTRY))

@@ -60,7 +60,7 @@ impl Drop for TurnContext {
 
 pub(crate) struct Scan<'a> {
     pub text: &'a str,
-    pub tokens: Vec<Token>,
+    pub tokens: Vec<Token<'a>>,
     pub cues: Vec<CueHit>,
     pub runs: Vec<NumberRun>,
     /// The text has no upper-case letter at all (speech recognizer output): capitalization
