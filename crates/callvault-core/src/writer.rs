@@ -14,9 +14,10 @@
 //!
 //! Under load a commit starts at most once per `interval` (a few milliseconds): jobs that arrive
 //! meanwhile join the next batch, so a batch's shared pages (table tails, the audit log's head,
-//! the database header) are written once for more turns, and one flush covers more of them. A
-//! job that finds the writer idle for longer than the interval commits at once: the interval
-//! adds latency only when there is a queue to gather.
+//! the database header) are written once for more turns, and one flush covers more of them. The
+//! writer waits so only after a batch of more than one job, and never past the interval since
+//! the last commit started: a job that finds the writer idle that long, or that follows a batch
+//! of one (a lone caller sending turn after turn), commits at once.
 //!
 //! An audit-only job that fails, a batch whose every job fails, or a failed flush trips the
 //! [`AuditHealth`] flag: the log can no longer record acts, so reads and reveals stop (fail
@@ -186,9 +187,18 @@ fn run(
     flusher: &Sender<Acks>,
 ) {
     let mut last_start = Instant::now();
+    let mut last_jobs = 0;
     while let Ok(first) = rx.recv() {
-        let jobs = gather(rx, first, last_start + limits.interval, limits.max_batch);
+        // Wait for company only when the last batch had some: a lone caller sending one turn
+        // after another (a single live call) is never held back.
+        let not_before = if last_jobs > 1 {
+            last_start + limits.interval
+        } else {
+            last_start
+        };
+        let jobs = gather(rx, first, not_before, limits.max_batch);
         last_start = Instant::now();
+        last_jobs = jobs.len();
         // The rows move into one batch; each job keeps the ranges of its own rows there, for
         // the one-by-one retry.
         let mut batch = WriteJob::default();
