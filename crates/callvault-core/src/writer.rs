@@ -15,9 +15,9 @@
 //! Under load a commit starts at most once per `interval` (a few milliseconds): jobs that arrive
 //! meanwhile join the next batch, so a batch's shared pages (table tails, the audit log's head,
 //! the database header) are written once for more turns, and one flush covers more of them. The
-//! writer waits so only after a batch of more than one job, and never past the interval since
-//! the last commit started: a job that finds the writer idle that long, or that follows a batch
-//! of one (a lone caller sending turn after turn), commits at once.
+//! writer waits so only after a batch of more than [`GATHER_AFTER`] jobs, and never past the
+//! interval since the last commit started: a job that finds the writer idle that long, or that
+//! follows a small batch (light load, a few callers sending turn after turn), commits at once.
 //!
 //! An audit-only job that fails, a batch whose every job fails, or a failed flush trips the
 //! [`AuditHealth`] flag: the log can no longer record acts, so reads and reveals stop (fail
@@ -172,6 +172,13 @@ impl Drop for GroupCommit {
     }
 }
 
+/// The writer waits out the commit interval only after a batch of more jobs than this. Below
+/// it the load is light and waiting would only add latency: at four connections in a closed
+/// loop, an interval taken after every batch of two or more made each turn take 3.1 ms instead
+/// of 0.9. (In a closed loop of 8 to 16 connections it still does: there, a wait caps the rate
+/// at connections / interval.)
+const GATHER_AFTER: usize = 4;
+
 /// How big a batch may grow and how often one may start.
 #[derive(Clone, Copy)]
 struct Limits {
@@ -189,9 +196,10 @@ fn run(
     let mut last_start = Instant::now();
     let mut last_jobs = 0;
     while let Ok(first) = rx.recv() {
-        // Wait for company only when the last batch had some: a lone caller sending one turn
-        // after another (a single live call) is never held back.
-        let not_before = if last_jobs > 1 {
+        // Wait for company only after a batch of some size: a few callers sending one turn
+        // after another (a handful of live calls, an open-loop load well below capacity) are
+        // never held back.
+        let not_before = if last_jobs > GATHER_AFTER {
             last_start + limits.interval
         } else {
             last_start
