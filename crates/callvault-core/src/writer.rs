@@ -15,7 +15,7 @@
 //! Under load a commit starts at most once per `interval` (a few milliseconds): jobs that arrive
 //! meanwhile join the next batch, so a batch's shared pages (table tails, the audit log's head,
 //! the database header) are written once for more turns, and one flush covers more of them. The
-//! writer waits so only after a batch of more than [`GATHER_AFTER`] jobs, and never past the
+//! writer waits so only after a batch of more than `GATHER_AFTER` (four) jobs, and never past the
 //! interval since the last commit started: a job that finds the writer idle that long, or that
 //! follows a small batch (light load, a few callers sending turn after turn), commits at once.
 //!
