@@ -104,13 +104,14 @@ impl ConversationTokens {
         entity: &str,
         index: BlindIndex,
     ) -> Result<(Token, bool), VaultError> {
-        if let Some(token) = self.get(entity, index) {
-            return Ok((token.clone(), false));
-        }
-        if self.by_value.contains_key(&index) {
-            return Err(VaultError::Invalid(
-                "a blind index met under two entity types",
-            ));
+        match self.by_value.get(&index) {
+            Some((kind, token)) if &**kind == entity => return Ok((token.clone(), false)),
+            Some(_) => {
+                return Err(VaultError::Invalid(
+                    "a blind index met under two entity types",
+                ))
+            }
+            None => {}
         }
         let n = self
             .last_number(entity)
