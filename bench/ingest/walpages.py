@@ -27,8 +27,16 @@ while off + 24 + page_size <= len(wal) and wal[off + 8:off + 16] == salt:
 with tempfile.TemporaryDirectory() as tmp:
     copy = os.path.join(tmp, "copy.db")
     shutil.copy(db, copy)
-    conn = sqlite3.connect(copy)
-    owner = {p: (name, kind) for name, p, kind in conn.execute("SELECT name, pageno, pagetype FROM dbstat")}
+    try:
+        conn = sqlite3.connect(copy)
+        owner = {p: (name, kind) for name, p, kind in conn.execute("SELECT name, pageno, pagetype FROM dbstat")}
+    except sqlite3.DatabaseError:
+        # Killed mid-checkpoint: the file alone is not consistent; read it with its WAL (pages
+        # the WAL moved to another owner are then counted under the new one).
+        conn.close()
+        shutil.copy(db + "-wal", copy + "-wal")
+        conn = sqlite3.connect(copy)
+        owner = {p: (name, kind) for name, p, kind in conn.execute("SELECT name, pageno, pagetype FROM dbstat")}
     conn.close()
 counts = collections.Counter(owner.get(p, ("(new page)", "")) for p, _ in frames)
 commits = sum(1 for _, c in frames if c)

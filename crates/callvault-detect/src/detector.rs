@@ -41,8 +41,18 @@ impl Detector {
 /// Digits at the end of a turn that may continue in the next, with the type they were given.
 pub(crate) type Pending = Option<(String, Option<EntityType>)>;
 
-/// What a turn leaves for the next: its cues, digits that may go on, and name words.
-pub(crate) type Carry = (Vec<Cue>, Pending, Vec<String>);
+/// What a turn leaves for the next.
+#[derive(Default)]
+pub(crate) struct Carry {
+    /// Cues no value followed in the turn: a question still open ("what's your card number?").
+    cues: Vec<Cue>,
+    /// Digits at the end that may go on in the speaker's next turn.
+    pending: Pending,
+    /// Name words to recognize when they come back.
+    names: Vec<String>,
+    /// The turn gave a value: it answered the question asked before.
+    answered: bool,
+}
 
 /// Scans one turn with context; also returns what the next turn should know.
 pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry) {
@@ -70,7 +80,7 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
             }));
             off = end;
         }
-        return (all, (Vec::new(), None, Vec::new()));
+        return (all, Carry::default());
     }
     let mut scan = Scan::new(text, ctx);
     classify::classify_runs(&mut scan);
@@ -78,8 +88,24 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
     dates::recognize(&mut scan);
     places::recognize(&mut scan);
     names::recognize(&mut scan);
-    let asked: Vec<Cue> = scan.cues.iter().map(|h| h.cue).collect();
     let findings = resolve(std::mem::take(&mut scan.out));
+    // A cue a value followed in the same turn ("my card is 4111 ...") was answered there; only
+    // the others are a question for the next turn. (Carrying an answered one made the next
+    // number of the call, a phone number, another card.) A name after a cue for something
+    // else is an address, not an answer: "what's your card number, John?".
+    let cues: Vec<Cue> = scan
+        .cues
+        .iter()
+        .filter(|h| {
+            let after = scan.tokens.get(h.after).map_or(text.len(), |t| t.start);
+            let name_cue = matches!(h.cue, Cue::Name | Cue::NameWeak);
+            !findings
+                .iter()
+                .any(|f| f.start >= after && (name_cue || f.entity != EntityType::Person))
+        })
+        .map(|h| h.cue)
+        .collect();
+    let answered = !findings.is_empty();
     // A number at the very end of the turn may continue in the speaker's next turn.
     let pending = scan.runs.last().and_then(|r| {
         let trailing = scan.tokens[r.last..]
@@ -95,7 +121,13 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
         Some((r.digits.clone(), ty))
     });
     let names = names::remembered(&scan, &findings);
-    (findings, (asked, pending, names))
+    let carry = Carry {
+        cues,
+        pending,
+        names,
+        answered,
+    };
+    (findings, carry)
 }
 
 /// One call's turns, in order. Context flows from each turn to the next: the other party's
@@ -134,10 +166,15 @@ impl Conversation {
     }
 
     fn commit(&mut self, speaker: Option<&str>, same_speaker: bool, carry: Carry) {
-        let (cues, pending, names) = carry;
-        // A question's cues carry to the answer; the same speaker going on keeps the question
-        // asked before.
-        if !same_speaker {
+        let Carry {
+            cues,
+            pending,
+            names,
+            answered,
+        } = carry;
+        // A question's open cues carry to the answer; the same speaker going on keeps the
+        // question asked before until a number answers it.
+        if !same_speaker || answered {
             self.ctx.asked = cues;
         } else if !cues.is_empty() {
             self.ctx.asked.extend(cues);

@@ -533,6 +533,36 @@ fn context_from_the_previous_turn() {
     let fb = c.push(Some("customer"), b);
     assert!(covered(a, a, EntityType::CreditCard, &fa), "{fa:?}");
     assert!(covered(b, b, EntityType::CreditCard, &fb), "{fb:?}");
+
+    // A cue answered in its own turn is not a question for the next: after the card was
+    // given, the next number of the call is read on its own (a phone number here), whether
+    // the card was said with its cue or after the agent's question.
+    for first in [
+        vec![(
+            "customer",
+            "my card is four one one one one one one one one one one one one one one one and the cvv is 123",
+        )],
+        vec![("customer", "my card is 4111 1111 1111 1111")],
+        vec![
+            ("agent", "what's the card number?"),
+            ("customer", "4111 1111 1111 1111"),
+        ],
+    ] {
+        let mut c = Conversation::new();
+        for (speaker, text) in &first {
+            c.push(Some(speaker), text);
+        }
+        let t = "Call me at 415-555-0134";
+        let f = c.push(Some("customer"), t);
+        assert!(covered(t, "415-555-0134", EntityType::PhoneNumber, &f), "{first:?}: {f:?}");
+    }
+    // A question still open carries, also past a name the agent said after it.
+    let mut c = Conversation::new();
+    c.push(Some("agent"), "and the cvv on the back, Maria?");
+    let t = "it's 123";
+    let f = c.push(Some("customer"), t);
+    assert!(covered(t, "123", EntityType::CardCvv, &f), "{f:?}");
+
     let mut c = Conversation::new();
     c.push(Some("customer"), "the card is 4111 1111");
     let debug = format!("{c:?}");
