@@ -51,8 +51,10 @@ fn classify(scan: &Scan<'_>, run: &NumberRun) -> Option<(T, f32)> {
             if (12..=19).contains(&joined.len()) && luhn(&joined) {
                 return Some((T::CreditCard, 0.9));
             }
+            // Digits that go on a value of a known type, while the whole still fits the type
+            // (a CVV said at the end of one turn is not the start of the card in the next).
             if let Some(t) = ty {
-                if n >= 2 {
+                if n >= 2 && joined.len() <= most_digits(*t) {
                     return Some((*t, 0.7));
                 }
             }
@@ -96,6 +98,20 @@ fn classify(scan: &Scan<'_>, run: &NumberRun) -> Option<(T, f32)> {
         return Some((T::AccountId, 0.5));
     }
     None
+}
+
+/// The most digits a value of this type has, as `by_cue` and `classify` give the type.
+fn most_digits(t: T) -> usize {
+    match t {
+        T::CardCvv => 4,
+        T::CardExpiry => 6,
+        T::UsSsn | T::UsItin | T::AbaRouting => 9,
+        T::UsPassport => 12,
+        T::PhoneNumber | T::MedicalRecordNumber | T::HealthPlanId => 15,
+        T::BankAccount => 17,
+        T::CreditCard => 19,
+        _ => 20,
+    }
 }
 
 fn asked_cue(scan: &Scan<'_>) -> Option<Cue> {

@@ -556,6 +556,15 @@ fn context_from_the_previous_turn() {
         let f = c.push(Some("customer"), t);
         assert!(covered(t, "415-555-0134", EntityType::PhoneNumber, &f), "{first:?}: {f:?}");
     }
+    // A complete value at the end of a turn does not swallow the speaker's next number.
+    let mut c = Conversation::new();
+    c.push(
+        Some("customer"),
+        "my card is 5500 0000 0000 0004 and the cvv is 123",
+    );
+    let t = "4111 1111 1111 1111";
+    let f = c.push(Some("customer"), t);
+    assert!(covered(t, t, EntityType::CreditCard, &f), "{f:?}");
     // A question still open carries, also past a name the agent said after it.
     let mut c = Conversation::new();
     c.push(Some("agent"), "and the cvv on the back, Maria?");
