@@ -25,7 +25,7 @@ use crate::ingest::{
     process_partial, process_turn, restore_tokens, ConversationState, FindingOut, PartialOut,
     Speaker, TurnInput, TurnOut,
 };
-use crate::writer::{AuditHealth, GroupCommit, WriteJob};
+use crate::writer::{AuditHealth, GroupCommit, Release, WriteJob};
 use crate::CoreError;
 
 /// Limits and sizes.
@@ -533,24 +533,21 @@ impl Core {
             .collect();
         record.data_types = distinct_sorted(out.findings.iter().map(|f| f.entity.as_str()));
         record.detail = Some(format!("turn={}", write.turn.seq));
-        // The commit runs in a task of its own that holds the conversation's lock: if this
-        // request is cancelled while it waits (client gone, timeout), the commit still finishes,
-        // and a failure still drops the state (which ran ahead) so the next turn reloads it.
-        let writer = Arc::clone(&self.writer);
-        let commit = tokio::spawn(async move {
-            let result = writer
-                .submit(WriteJob {
-                    turns: vec![write],
-                    audit: vec![record],
-                    ..WriteJob::default()
-                })
-                .await;
-            if result.is_err() {
+        // The job holds the conversation's lock until its outcome is known: if this request
+        // is cancelled while it waits (client gone, timeout), the commit still finishes, and a
+        // failure still drops the state (which ran ahead) so the next turn reloads it.
+        let release: Release = Box::new(move |stored| {
+            if !stored {
                 *guard = None;
             }
-            result
         });
-        commit.await.map_err(|_| CoreError::Internal)??;
+        let job = WriteJob {
+            turns: vec![write],
+            audit: vec![record],
+            ..WriteJob::default()
+        };
+        let wait = self.writer.enqueue_holding(job, Some(release))?;
+        wait.await.map_err(|_| CoreError::Internal)??;
         Ok(out)
     }
 

@@ -47,7 +47,39 @@ pub struct WriteJob {
     pub audit: Vec<AuditRecord>,
 }
 
-type Job = (WriteJob, oneshot::Sender<Result<u64, CoreError>>);
+type Job = (WriteJob, Waiter);
+
+/// Runs once a job's outcome is known, before its caller hears it, with whether the job was
+/// committed and flushed: a lock the job holds until then (a live conversation's state, which
+/// ran ahead of the store and must be dropped if the turn was not stored) is released here.
+pub type Release = Box<dyn FnOnce(bool) + Send>;
+
+/// Who waits for a job: the caller's channel, and what to release when the outcome is known.
+/// A waiter dropped unanswered (the writer stopped) releases as a failure.
+struct Waiter {
+    done: Option<oneshot::Sender<Result<u64, CoreError>>>,
+    release: Option<Release>,
+}
+
+impl Waiter {
+    fn answer(mut self, result: Result<u64, CoreError>) {
+        if let Some(release) = self.release.take() {
+            release(result.is_ok());
+        }
+        if let Some(done) = self.done.take() {
+            // The caller may be gone (request cancelled): the outcome stands all the same.
+            let _ = done.send(result);
+        }
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release(false);
+        }
+    }
+}
 
 /// Whether the audit log still records: a sticky flag, set by a failed append or a failed
 /// consistency check, cleared only by a restart that verifies the log again.
@@ -82,7 +114,7 @@ pub struct GroupCommit {
 }
 
 /// Answers waiting for a flush.
-type Acks = Vec<(oneshot::Sender<Result<u64, CoreError>>, u64)>;
+type Acks = Vec<(Waiter, u64)>;
 
 impl GroupCommit {
     /// Starts the writer. `queue` bounds waiting turns (beyond it, callers get `Unavailable`);
@@ -139,10 +171,26 @@ impl GroupCommit {
         &self,
         job: WriteJob,
     ) -> Result<oneshot::Receiver<Result<u64, CoreError>>, CoreError> {
+        self.enqueue_holding(job, None)
+    }
+
+    /// Queues a job that holds something until its outcome is known: `release` runs (on the
+    /// writer's or the flusher's thread) with whether the job was stored, whether or not the
+    /// caller still waits. If the job cannot be queued, `release(false)` runs before this
+    /// returns.
+    pub(crate) fn enqueue_holding(
+        &self,
+        job: WriteJob,
+        release: Option<Release>,
+    ) -> Result<oneshot::Receiver<Result<u64, CoreError>>, CoreError> {
         let (done, wait) = oneshot::channel();
+        let waiter = Waiter {
+            done: Some(done),
+            release,
+        };
         let queue = self.queue.lock().map_err(|_| CoreError::Internal)?;
         let sender = queue.as_ref().ok_or(CoreError::Unavailable)?;
-        match sender.try_send((job, done)) {
+        match sender.try_send((job, waiter)) {
             Ok(()) => Ok(wait),
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 Err(CoreError::Unavailable)
@@ -259,7 +307,7 @@ fn run(
                         CoreError::Internal
                     });
                     failed += usize::from(result.is_err());
-                    let _ = waiter.send(result);
+                    waiter.answer(result);
                 }
                 if failed == n_jobs {
                     health.trip("every job of a batch failed");
@@ -311,7 +359,7 @@ fn flush_and_answer(store: &dyn Store, health: &AuditHealth, acks: Acks) {
         health.trip("a flush failed: committed audit entries may not be durable");
     }
     for (waiter, first_seq) in acks {
-        let _ = waiter.send(match flushed {
+        waiter.answer(match flushed {
             Ok(()) => Ok(first_seq),
             Err(_) => Err(CoreError::Internal),
         });
@@ -343,7 +391,11 @@ mod tests {
     use super::*;
 
     fn job() -> Job {
-        (WriteJob::default(), oneshot::channel().0)
+        let waiter = Waiter {
+            done: Some(oneshot::channel().0),
+            release: None,
+        };
+        (WriteJob::default(), waiter)
     }
 
     #[test]
@@ -369,6 +421,73 @@ mod tests {
         // deadline.
         assert_eq!(jobs.len(), 4);
         sender.join().unwrap();
+    }
+
+    /// A writer over a fresh SQLite store, and a release that reports on a channel.
+    fn writer() -> (tempfile::TempDir, GroupCommit) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(callvault_store::SqliteStore::open(&dir.path().join("db")).unwrap());
+        let health = Arc::new(AuditHealth::default());
+        let writer = GroupCommit::start(store, health, 16, 64, Duration::from_millis(3));
+        (dir, writer)
+    }
+
+    fn reporting() -> (Release, std::sync::mpsc::Receiver<bool>) {
+        let (tx, rx) = channel();
+        (Box::new(move |stored| tx.send(stored).unwrap()), rx)
+    }
+
+    #[test]
+    fn a_hold_is_released_as_stored_even_when_the_caller_left() {
+        let (_dir, writer) = writer();
+        let (release, released) = reporting();
+        let wait = writer
+            .enqueue_holding(WriteJob::default(), Some(release))
+            .unwrap();
+        // The caller goes away (a cancelled request) before the commit.
+        drop(wait);
+        assert_eq!(released.recv_timeout(Duration::from_secs(10)), Ok(true));
+    }
+
+    #[test]
+    fn a_failed_job_releases_as_not_stored_before_its_caller_hears() {
+        let (_dir, writer) = writer();
+        let (release, released) = reporting();
+        // A turn of a conversation that does not exist: the store refuses it.
+        let turn = TurnWrite {
+            turn: callvault_store::TurnRow {
+                tenant: "t".into(),
+                conversation: "conv_missing".into(),
+                seq: 0,
+                id: "turn_x".into(),
+                speaker: "customer".into(),
+                redacted: "hello".into(),
+                findings: "[]".into(),
+                sealed: vec![1, 2, 3],
+                started_at: None,
+                ended_at: None,
+                created_at: 0,
+            },
+            new_tokens: Vec::new(),
+        };
+        let job = WriteJob {
+            turns: vec![turn],
+            ..WriteJob::default()
+        };
+        let wait = writer.enqueue_holding(job, Some(release)).unwrap();
+        assert!(wait.blocking_recv().unwrap().is_err());
+        assert_eq!(released.try_recv(), Ok(false));
+    }
+
+    #[test]
+    fn a_job_that_cannot_be_queued_releases_at_once() {
+        let (_dir, writer) = writer();
+        writer.shutdown();
+        let (release, released) = reporting();
+        assert!(writer
+            .enqueue_holding(WriteJob::default(), Some(release))
+            .is_err());
+        assert_eq!(released.try_recv(), Ok(false));
     }
 
     #[test]
