@@ -1033,28 +1033,35 @@ impl Core {
                 .conversation(&tenant, &id)?
                 .ok_or(CoreError::NotFound("conversation"))?;
             let tokens = store.tokens(&tenant, &id)?;
-            // The detector's context (the question just asked, digits the speaker began) lives
-            // in memory. Rebuild it by replaying the last stored turn, opened from its sealed
-            // original; without it, an answer split across a reload could go undetected.
+            // The detector's context (questions still open, digits a speaker began) lives in
+            // memory. Rebuild it by replaying the last stored turns, opened from their sealed
+            // originals; without it, an answer split across a reload could go undetected.
             let mut context = Conversation::new();
-            if let Some(last) = store.last_turn(&tenant, &id)? {
-                // Opening the turn is an audited act like any other (by the server itself).
+            let last = store.last_turns(&tenant, &id, callvault_detect::CONTEXT_TURNS)?;
+            if let (Some(first), Some(end)) = (last.first(), last.last()) {
+                // Opening the turns is an audited act like any other (by the server itself).
                 let mut record = AuditRecord::new(&tenant, "system", Action::ContextReload);
                 record.resources.conversations.push(id.clone());
                 record.resources.customers.push(row.customer_ref.clone());
-                record.detail = Some(format!("turn={}", last.seq));
+                record.detail = Some(if first.seq == end.seq {
+                    format!("turn={}", end.seq)
+                } else {
+                    format!("turns={}..{}", first.seq, end.seq)
+                });
                 let grant = callvault_audit::grant(audit.as_ref(), record)?;
-                let at = callvault_vault::SealContext {
-                    tenant: &tenant,
-                    customer: &row.customer_ref,
-                    conversation: &id,
-                    turn: last.seq,
-                    field: "turn.text",
-                };
-                if let Ok(text) = vault.open(&grant, &at, &last.sealed) {
-                    let text = zeroize::Zeroizing::new(text);
-                    if let Ok(text) = std::str::from_utf8(&text) {
-                        context.push(Some(&last.speaker), text);
+                for turn in &last {
+                    let at = callvault_vault::SealContext {
+                        tenant: &tenant,
+                        customer: &row.customer_ref,
+                        conversation: &id,
+                        turn: turn.seq,
+                        field: "turn.text",
+                    };
+                    if let Ok(text) = vault.open(&grant, &at, &turn.sealed) {
+                        let text = zeroize::Zeroizing::new(text);
+                        if let Ok(text) = std::str::from_utf8(&text) {
+                            context.push(Some(&turn.speaker), text);
+                        }
                     }
                 }
             }

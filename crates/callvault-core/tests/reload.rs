@@ -1,6 +1,6 @@
-//! A conversation's state survives a restart: the detector's context (the question just asked)
-//! is rebuilt from the last stored turn, so an answer that needs it is still caught; labels and
-//! sequence numbers carry on.
+//! A conversation's state survives a restart: the detector's context (a question still open)
+//! is rebuilt from the last stored turns, so an answer that needs it is still caught; labels
+//! and sequence numbers carry on.
 
 use std::sync::Arc;
 
@@ -75,6 +75,11 @@ async fn context_labels_and_sequence_survive_a_restart() {
         )
         .await
         .unwrap();
+    // The answer comes a turn later: the question is two turns back at the restart.
+    first
+        .ingest(&p, &conv.id, turn(Speaker::Customer, "hold on a second"))
+        .await
+        .unwrap();
     first.shutdown();
     drop(first);
     drop(store);
@@ -96,7 +101,7 @@ async fn context_labels_and_sequence_survive_a_restart() {
         answer.redacted, "[DATE_OF_BIRTH_1]",
         "the question asked before the restart still counts"
     );
-    assert_eq!(answer.seq, 2);
+    assert_eq!(answer.seq, 3);
     let again = second
         .ingest(&p, &conv.id, turn(Speaker::Customer, "call 4155550132"))
         .await

@@ -12,35 +12,50 @@ const CUE_WINDOW: usize = 8;
 
 pub(crate) fn classify_runs(scan: &mut Scan<'_>) {
     let runs = std::mem::take(&mut scan.runs);
-    for run in &runs {
-        if let Some((entity, score)) = classify(scan, run) {
+    for (i, run) in runs.iter().enumerate() {
+        let trailing = i + 1 == runs.len() && trailing(scan, run);
+        if let Some((entity, score)) = classify(scan, run, trailing) {
             scan.push(entity, run.start, run.end, score, run.digits.clone());
         }
     }
     scan.runs = runs;
 }
 
-fn classify(scan: &Scan<'_>, run: &NumberRun) -> Option<(T, f32)> {
+/// Nothing but punctuation follows the run: the speaker may go on with it in their next turn.
+pub(crate) fn trailing(scan: &Scan<'_>, run: &NumberRun) -> bool {
+    scan.tokens[run.last..]
+        .iter()
+        .all(|t| matches!(t.kind, crate::lex::TokenKind::Punct(_)))
+}
+
+fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)> {
     let d = run.digits.as_str();
     let n = d.len();
     let groups = run.groups();
     let seps: Vec<char> = run.separators().collect();
-    // A name cue ("this is", "it's") says nothing about a number after it.
+    // The cue just before the number, then the questions still open, newest first: the
+    // first the number fits types it ("the code on my card is 123" after "what's the
+    // security code?" is the code). A name cue ("this is", "it's") says nothing about a
+    // number after it.
     let local = scan
         .cue_before(run.first, CUE_WINDOW)
         .filter(|c| !matches!(c, Cue::Name | Cue::NameWeak));
-    // The previous turn's question counts when this turn has no cue of its own.
-    let cue = local.or_else(|| asked_cue(scan));
+    let cues: Vec<Cue> = local.into_iter().chain(scan.asked_cues()).collect();
 
-    if run.quantity && !matches!(cue, Some(Cue::Secret | Cue::Account)) {
+    if run.quantity && !cues.iter().any(|c| matches!(c, Cue::Secret | Cue::Account)) {
         return None;
     }
     // IPv4 is read as text by `textual`; a dotted quad is never a phone number.
     if groups.len() == 4 && seps.iter().all(|&c| c == '.') && run.written && n <= 12 {
         return None;
     }
-    if let Some(c) = cue {
-        if let Some(hit) = by_cue(c, run, d, &groups) {
+    if let Some(hit) = cues.iter().find_map(|&c| by_cue(c, run, d, &groups)) {
+        return Some(hit);
+    }
+    // The start of a value the speaker may finish in their next turn ("my number is four
+    // one five ..."): typed by its cue now, so no part of it goes out in the clear.
+    if trailing {
+        if let Some(hit) = cues.iter().find_map(|&c| begun(c, n)) {
             return Some(hit);
         }
     }
@@ -58,7 +73,10 @@ fn classify(scan: &Scan<'_>, run: &NumberRun) -> Option<(T, f32)> {
                     return Some((*t, 0.7));
                 }
             }
-            if (7..=15).contains(&joined.len()) && n >= 3 {
+            if matches!(ty, None | Some(T::PhoneNumber))
+                && (7..=15).contains(&joined.len())
+                && n >= 3
+            {
                 return Some((T::PhoneNumber, 0.6));
             }
         }
@@ -105,8 +123,9 @@ fn most_digits(t: T) -> usize {
     match t {
         T::CardCvv => 4,
         T::CardExpiry => 6,
-        T::UsSsn | T::UsItin | T::AbaRouting => 9,
-        T::UsPassport => 12,
+        T::DateOfBirth => 8,
+        T::UsSsn | T::UsItin | T::AbaRouting | T::ZipCode => 9,
+        T::UsPassport | T::Credential => 12,
         T::PhoneNumber | T::MedicalRecordNumber | T::HealthPlanId => 15,
         T::BankAccount => 17,
         T::CreditCard => 19,
@@ -114,20 +133,58 @@ fn most_digits(t: T) -> usize {
     }
 }
 
-fn asked_cue(scan: &Scan<'_>) -> Option<Cue> {
-    scan.ctx
-        .asked
-        .iter()
-        .copied()
-        .find(|c| !matches!(c, Cue::NameWeak | Cue::Name))
+/// Whether digits given this type are the whole value: then nothing said next continues it
+/// (a CVV said after a full card is not more card).
+pub(crate) fn complete(t: T, d: &str, plus: bool) -> bool {
+    let n = d.len();
+    match t {
+        T::CreditCard => (13..=19).contains(&n) && luhn(d) || n >= 19,
+        T::PhoneNumber => {
+            n == 10 && nanp_valid(d)
+                || n == 11 && d.starts_with('1') && nanp_valid(&d[1..])
+                || plus && n >= 8
+                || n >= 15
+        }
+        T::CardCvv => n >= 3,
+        T::CardExpiry => n >= 4,
+        T::ZipCode => n == 5 || n >= 9,
+        t => n >= most_digits(t),
+    }
+}
+
+/// Whether digits read as an expiry start with a month: "427", "0427", "04 2027".
+fn month_first(d: &str) -> bool {
+    let two = |s: &str| s.parse::<u8>().is_ok_and(|m| (1..=12).contains(&m));
+    match d.len() {
+        3 | 5 => !d.starts_with('0'),
+        _ => two(&d[..2]),
+    }
+}
+
+/// A run too short for its cue's type, at the very end of a turn: the start of that value.
+fn begun(cue: Cue, n: usize) -> Option<(T, f32)> {
+    let t = match cue {
+        Cue::Phone if (3..7).contains(&n) => T::PhoneNumber,
+        Cue::Card if n == 3 => T::CreditCard,
+        Cue::Ssn | Cue::Itin if (3..9).contains(&n) && n != 4 => T::UsSsn,
+        Cue::Routing if (3..9).contains(&n) => T::AbaRouting,
+        Cue::Bank | Cue::Account if n == 3 => T::AccountId,
+        _ => return None,
+    };
+    Some((t, 0.5))
 }
 
 fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8]) -> Option<(T, f32)> {
     let n = d.len();
+    // "04/27" is a date, never a code or a piece of a card.
+    let slashed = run.separators().any(|c| c == '/');
     let hit = match cue {
-        Cue::Cvv if (3..=4).contains(&n) => (T::CardCvv, 0.9),
+        // A code is said in one breath: "04 27" after a card is its expiry.
+        Cue::Cvv if (3..=4).contains(&n) && !slashed && (!run.written || groups.len() == 1) => {
+            (T::CardCvv, 0.9)
+        }
         Cue::Secret if (3..=12).contains(&n) => (T::Credential, 0.9),
-        Cue::Expiry if (3..=6).contains(&n) => (T::CardExpiry, 0.85),
+        Cue::Expiry if (3..=6).contains(&n) && month_first(d) => (T::CardExpiry, 0.85),
         Cue::Routing if n == 9 => (T::AbaRouting, if aba_valid(d) { 0.95 } else { 0.6 }),
         Cue::Ssn | Cue::Itin if n == 9 => {
             if itin_valid(d) {
@@ -138,7 +195,7 @@ fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8]) -> Option<(T, f32)>
         }
         Cue::Ssn if n == 4 => (T::UsSsn, 0.7),
         Cue::Card if (12..=19).contains(&n) && luhn(d) => (T::CreditCard, 0.97),
-        Cue::Card if (4..=19).contains(&n) && !run.quantity => (T::CreditCard, 0.6),
+        Cue::Card if (4..=19).contains(&n) && !run.quantity && !slashed => (T::CreditCard, 0.6),
         Cue::Bank if (4..=17).contains(&n) => (T::BankAccount, 0.8),
         Cue::Account if (4..=20).contains(&n) => (T::AccountId, 0.8),
         Cue::DriverLicense if (4..=20).contains(&n) => (T::UsDriverLicense, 0.85),

@@ -2,6 +2,7 @@
 //! a bare number or word is ("my pin is ...", "what's your date of birth?"). Found in the same
 //! token scan, by the phrase's first word, so the cost is one lookup per word.
 
+use crate::finding::EntityType;
 use crate::lex::Token;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -33,6 +34,35 @@ pub(crate) enum Cue {
     MedicalRecord,
     HealthPlan,
     Ip,
+}
+
+impl Cue {
+    /// Whether a value of this type answers the cue (closes the question it asked).
+    pub fn answered_by(self, t: EntityType) -> bool {
+        use EntityType as T;
+        match self {
+            Cue::Card => t == T::CreditCard,
+            Cue::Cvv => t == T::CardCvv,
+            Cue::Expiry => t == T::CardExpiry,
+            Cue::Ssn | Cue::Itin => matches!(t, T::UsSsn | T::UsItin),
+            Cue::Phone => t == T::PhoneNumber,
+            Cue::Email => t == T::EmailAddress,
+            Cue::Birth => t == T::DateOfBirth,
+            Cue::Name | Cue::NameWeak => t == T::Person,
+            Cue::Address => t == T::StreetAddress,
+            Cue::Place => matches!(t, T::Location | T::StreetAddress),
+            Cue::Zip => t == T::ZipCode,
+            Cue::Account => matches!(t, T::AccountId | T::BankAccount),
+            Cue::Bank => matches!(t, T::BankAccount | T::AccountId | T::IbanCode),
+            Cue::Routing => t == T::AbaRouting,
+            Cue::Secret => t == T::Credential,
+            Cue::DriverLicense => t == T::UsDriverLicense,
+            Cue::Passport => t == T::UsPassport,
+            Cue::MedicalRecord => t == T::MedicalRecordNumber,
+            Cue::HealthPlan => t == T::HealthPlanId,
+            Cue::Ip => t == T::IpAddress,
+        }
+    }
 }
 
 /// A cue found in a turn: its kind and the index of the token right after the phrase.

@@ -7,7 +7,7 @@ use crate::cues::Cue;
 use crate::finding::{EntityType, Finding};
 use crate::lexicon::Lexicon;
 use crate::resolve::resolve;
-use crate::scan::{Scan, TurnContext};
+use crate::scan::{Asked, Scan, TurnContext};
 use crate::{classify, dates, names, places, textual};
 
 /// Texts longer than this are scanned in windows of this size (on character boundaries), so
@@ -44,15 +44,33 @@ pub(crate) type Pending = Option<(String, Option<EntityType>)>;
 /// What a turn leaves for the next.
 #[derive(Default)]
 pub(crate) struct Carry {
-    /// Cues no value followed in the turn: a question still open ("what's your card number?").
+    /// Cues no value of their type followed in the turn: questions still open ("what's your
+    /// card number?").
     cues: Vec<Cue>,
+    /// The types of the values the turn gave: they answer the questions of that type.
+    found: Vec<EntityType>,
+    /// A whole card number was given (not the first group of one).
+    whole_card: bool,
     /// Digits at the end that may go on in the speaker's next turn.
     pending: Pending,
     /// Name words to recognize when they come back.
     names: Vec<String>,
-    /// The turn gave a value: it answered the question asked before.
-    answered: bool,
 }
+
+/// How many turns a question stays open without an answer ("what's the CVV?" / "hold on" /
+/// "okay, got it" / "123").
+const OPEN_TURNS: u8 = 3;
+
+/// How many of a call's last turns carry its context forward: replaying them into a new
+/// [`Conversation`] restores the questions still open and the digits a speaker began.
+pub const CONTEXT_TURNS: usize = OPEN_TURNS as usize + 1;
+
+/// How many questions stay open at once (the oldest goes first).
+const MAX_OPEN: usize = 6;
+
+/// How many turns of the other party (without a value: "okay", "mhm") may come between a
+/// number the speaker began and its end.
+const PENDING_TURNS: u8 = 2;
 
 /// Scans one turn with context; also returns what the next turn should know.
 pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry) {
@@ -89,53 +107,68 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
     places::recognize(&mut scan);
     names::recognize(&mut scan);
     let findings = resolve(std::mem::take(&mut scan.out));
-    // A cue a value followed in the same turn ("my card is 4111 ...") was answered there; only
-    // the others are a question for the next turn. (Carrying an answered one made the next
-    // number of the call, a phone number, another card.) A name after a cue for something
-    // else is an address, not an answer: "what's your card number, John?".
+    // A cue a value of its type followed in the same turn ("my card is 4111 ...") was
+    // answered there; only the others are a question for the next turns. (Carrying an
+    // answered one made the next number of the call, a phone number, another card; closing
+    // a cue on any value lost the question in "what's the CVV for the card ending in 4242?".)
     let cues: Vec<Cue> = scan
         .cues
         .iter()
         .filter(|h| {
             let after = scan.tokens.get(h.after).map_or(text.len(), |t| t.start);
-            let name_cue = matches!(h.cue, Cue::Name | Cue::NameWeak);
             !findings
                 .iter()
-                .any(|f| f.start >= after && (name_cue || f.entity != EntityType::Person))
+                .any(|f| f.start >= after && h.cue.answered_by(f.entity))
         })
         .map(|h| h.cue)
         .collect();
-    let answered = !findings.is_empty();
-    // A number at the very end of the turn may continue in the speaker's next turn.
+    let found: Vec<EntityType> = findings.iter().map(|f| f.entity).collect();
+    let whole_card = findings.iter().any(|f| {
+        f.entity == EntityType::CreditCard
+            && classify::complete(f.entity, f.value.expose_secret(), false)
+    });
+    // A number at the very end of the turn may continue in the speaker's next turn, unless
+    // it is whole already. One that went on from the speaker's previous turn carries all its
+    // digits so far ("four one five" / "five five five" / "zero one three four").
     let pending = scan.runs.last().and_then(|r| {
-        let trailing = scan.tokens[r.last..]
-            .iter()
-            .all(|t| matches!(t.kind, crate::lex::TokenKind::Punct(_)));
-        if !trailing || r.quantity || r.len() < 3 {
+        if !classify::trailing(&scan, r) || r.quantity || r.len() < 3 {
             return None;
         }
         let ty = findings
             .iter()
             .find(|f| f.start <= r.start && r.end <= f.end)
             .map(|f| f.entity);
-        Some((r.digits.clone(), ty))
+        let mut digits = r.digits.clone();
+        if let (Some((prev, prev_ty)), Some(t)) = (&ctx.pending_digits, ty) {
+            if r.first <= 1 && prev_ty.is_none_or(|p| p == t) {
+                digits.insert_str(0, prev);
+            }
+        }
+        if ty.is_some_and(|t| classify::complete(t, &digits, r.plus)) {
+            zeroize::Zeroize::zeroize(&mut digits);
+            return None;
+        }
+        Some((digits, ty))
     });
     let names = names::remembered(&scan, &findings);
     let carry = Carry {
         cues,
+        found,
+        whole_card,
         pending,
         names,
-        answered,
     };
     (findings, carry)
 }
 
-/// One call's turns, in order. Context flows from each turn to the next: the other party's
-/// question and a number the same speaker began.
+/// One call's turns, in order. Context flows from turn to turn: questions not answered yet
+/// (for a few turns) and a number a speaker began (to that speaker's next turn).
 #[derive(Clone, Debug, Default)]
 pub struct Conversation {
     ctx: TurnContext,
-    last_speaker: Option<String>,
+    /// Who said the pending digits, and how many turns of the other party came since.
+    pending_by: Option<String>,
+    pending_age: u8,
 }
 
 impl Conversation {
@@ -145,41 +178,87 @@ impl Conversation {
 
     /// Detects in the next turn, then remembers what the turn after it needs.
     pub fn push(&mut self, speaker: Option<&str>, text: &str) -> Vec<Finding> {
-        let same_speaker = speaker.is_some() && speaker == self.last_speaker.as_deref();
-        if !same_speaker {
-            self.ctx.set_pending(None);
-        }
+        // Another speaker's digits are set aside for this turn (zeroized if not kept).
+        let aside = if self.pending_is(speaker) {
+            None
+        } else {
+            self.ctx.pending_digits.take()
+        };
         let (findings, carry) = detect_with(text, &self.ctx);
-        self.commit(speaker, same_speaker, carry);
+        self.commit(speaker, aside, carry);
         findings
+    }
+
+    /// Whether the pending digits are this speaker's (an unknown speaker never continues).
+    fn pending_is(&self, speaker: Option<&str>) -> bool {
+        speaker.is_some() && speaker == self.pending_by.as_deref()
     }
 
     /// Detects in a turn as context would have it, without advancing the conversation
     /// (for interim results).
     pub fn peek(&self, speaker: Option<&str>, text: &str) -> Vec<Finding> {
-        let same_speaker = speaker.is_some() && speaker == self.last_speaker.as_deref();
         let mut ctx = self.ctx.clone();
-        if !same_speaker {
+        if !self.pending_is(speaker) {
             ctx.set_pending(None);
         }
         detect_with(text, &ctx).0
     }
 
-    fn commit(&mut self, speaker: Option<&str>, same_speaker: bool, carry: Carry) {
+    fn commit(&mut self, speaker: Option<&str>, aside: Pending, carry: Carry) {
         let Carry {
             cues,
+            found,
+            whole_card,
             pending,
             names,
-            answered,
         } = carry;
-        // A question's open cues carry to the answer; the same speaker going on keeps the
-        // question asked before until a number answers it.
-        if !same_speaker || answered {
-            self.ctx.asked = cues;
-        } else if !cues.is_empty() {
-            self.ctx.asked.extend(cues);
+        // Open questions grow a turn older; those the turn answered with a value of their
+        // type close, so do those asked too long ago; the turn's own open cues join.
+        for a in &mut self.ctx.asked {
+            a.age += 1;
         }
-        self.ctx.set_pending(pending);
+        self.ctx
+            .asked
+            .retain(|a| a.age < OPEN_TURNS && !found.iter().any(|&t| a.cue.answered_by(t)));
+        for cue in cues {
+            self.ctx.asked.retain(|a| a.cue != cue);
+            self.ctx.asked.push(Asked { cue, age: 0 });
+        }
+        // A card given asks for its expiry and code without a word: they come next, often
+        // bare ("04 27" / "123"). Those implicit questions are tried after the asked ones.
+        if whole_card {
+            for cue in [Cue::Cvv, Cue::Expiry] {
+                let answered = found.iter().any(|&t| cue.answered_by(t));
+                if !answered && !self.ctx.asked.iter().any(|a| a.cue == cue) {
+                    self.ctx.asked.insert(0, Asked { cue, age: 0 });
+                }
+            }
+        }
+        if self.ctx.asked.len() > MAX_OPEN {
+            let extra = self.ctx.asked.len() - MAX_OPEN;
+            self.ctx.asked.drain(..extra);
+        }
+        // The turn's trailing digits are the new pending ones. Without any, the speaker who
+        // began a number has moved on; the other party's turn without a value ("okay") keeps
+        // them, for a while.
+        let keep_aside = pending.is_none() && found.is_empty() && self.pending_age < PENDING_TURNS;
+        match (pending, aside) {
+            (Some(p), aside) => {
+                wipe(aside);
+                self.ctx.set_pending(Some(p));
+                self.pending_by = speaker.map(str::to_owned);
+                self.pending_age = 0;
+            }
+            (None, Some(kept)) if keep_aside => {
+                self.pending_age += 1;
+                self.ctx.set_pending(Some(kept));
+            }
+            (None, aside) => {
+                wipe(aside);
+                self.ctx.set_pending(None);
+                self.pending_by = None;
+            }
+        }
         for name in names {
             if !self.ctx.names.contains(&name) {
                 if self.ctx.names.len() == crate::scan::MAX_REMEMBERED_NAMES {
@@ -189,6 +268,12 @@ impl Conversation {
                 self.ctx.names.push(name);
             }
         }
-        self.last_speaker = speaker.map(str::to_owned);
+    }
+}
+
+/// Zeroizes digits no longer needed.
+fn wipe(pending: Pending) {
+    if let Some((mut digits, _)) = pending {
+        zeroize::Zeroize::zeroize(&mut digits);
     }
 }

@@ -32,7 +32,7 @@ mod textual;
 pub use checks::{
     aba_valid, card_issuer_known, date_valid, iban_valid, itin_valid, luhn, nanp_valid, ssn_valid,
 };
-pub use detector::{Conversation, Detector, MAX_SCAN_BYTES};
+pub use detector::{Conversation, Detector, CONTEXT_TURNS, MAX_SCAN_BYTES};
 pub use finding::{EntityType, Finding, NormalizedValue};
 pub use policy::{redact, Action, Labeler, Policy, Replacement};
 pub use stream::{hold_back_point, Redacted, StreamRedactor, MAX_HOLD_BACK, PENDING};

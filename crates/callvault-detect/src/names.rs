@@ -99,8 +99,14 @@ pub(crate) fn recognize(scan: &mut Scan<'_>) {
             }
         }
     }
-    // 2. The previous turn asked for a name: the answer's first name-like words.
-    if scan.ctx.asked.contains(&Cue::Name) {
+    // 2. The previous turn asked for a name: the answer's first name-like words. (Only the
+    // turn right after the question: later turns seldom open with the name.)
+    if scan
+        .ctx
+        .asked
+        .iter()
+        .any(|a| a.cue == Cue::Name && a.age == 0)
+    {
         let mut j = 0;
         while j < n
             && (toks[j].has(F::STOP) || toks[j].kind != TokenKind::Word || toks[j].has(F::TITLE))

@@ -24,6 +24,23 @@ pub(crate) fn resolve(mut cands: Vec<Finding>) -> Vec<Finding> {
             && c.score <= 0.6
             && addresses.iter().any(|&(s, e)| s <= c.start && c.end <= e))
     });
+    // A weak number reading inside a date is part of it: "nineteen eighty two" in "march
+    // third nineteen eighty two" is the year, not the last four of a social.
+    let dates: Vec<(usize, usize)> = cands
+        .iter()
+        .filter(|c| matches!(c.entity, EntityType::DateOfBirth | EntityType::CardExpiry))
+        .map(|c| (c.start, c.end))
+        .collect();
+    cands.retain(|c| {
+        c.score > 0.7
+            || matches!(
+                c.entity,
+                EntityType::DateOfBirth | EntityType::CardExpiry | EntityType::Person
+            )
+            || !dates
+                .iter()
+                .any(|&(s, e)| s <= c.start && c.end <= e && e - s > c.end - c.start)
+    });
     let mut kept: Vec<Finding> = Vec::with_capacity(cands.len());
     for c in cands {
         // An address swallows the numbers, names and places inside it; other overlaps are

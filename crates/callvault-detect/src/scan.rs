@@ -8,14 +8,24 @@ use crate::lex::{lex, Token};
 use crate::lexicon::Lexicon;
 use crate::numbers::{number_runs, NumberRun};
 
+/// A question still open: a cue of an earlier turn that no value of its type has answered
+/// yet, and how many turns ago it was asked (0: in the previous turn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Asked {
+    pub cue: Cue,
+    pub age: u8,
+}
+
 /// What the previous turns tell about this one. It holds personal data (digits, names): its
 /// `Debug` shows only counts, and the buffers are zeroized on drop.
 #[derive(Clone, Default)]
 pub(crate) struct TurnContext {
-    /// Cues in the other party's previous turn ("what's your date of birth?").
-    pub asked: Vec<Cue>,
-    /// Digits the same speaker said at the very end of the previous turn, still unclassified
-    /// or classified as a partial number, with the type it was given.
+    /// Questions still open, oldest first ("what's your date of birth?" two turns ago, with
+    /// "hold on" in between).
+    pub asked: Vec<Asked>,
+    /// Digits this turn's speaker said at the very end of one of their recent turns (the
+    /// other party may have said "okay" since), still unclassified or classified as a
+    /// partial number, with the type it was given.
     pub pending_digits: Option<(String, Option<EntityType>)>,
     /// Lower-cased words of the names found in earlier turns of the call (a bounded list):
     /// "jasbir" said again three turns later is still a name.
@@ -108,7 +118,18 @@ impl<'a> Scan<'a> {
         self.cues
             .iter()
             .any(|h| want.contains(&h.cue) && h.after <= i && i - h.after <= window)
-            || self.ctx.asked.iter().any(|c| want.contains(c))
+            || self.ctx.asked.iter().any(|a| want.contains(&a.cue))
+    }
+
+    /// The open questions that may type a value, newest first (name cues aside: they say
+    /// nothing about a number).
+    pub fn asked_cues(&self) -> impl Iterator<Item = Cue> + '_ {
+        self.ctx
+            .asked
+            .iter()
+            .rev()
+            .map(|a| a.cue)
+            .filter(|c| !matches!(c, Cue::Name | Cue::NameWeak))
     }
 
     pub fn push(

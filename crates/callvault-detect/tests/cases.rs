@@ -578,6 +578,245 @@ fn context_from_the_previous_turn() {
     assert!(!debug.contains("4111"), "{debug}");
 }
 
+/// Runs one call; returns the last turn's text and findings.
+fn last_turn<'a>(turns: &[(&str, &'a str)]) -> (&'a str, Vec<callvault_detect::Finding>) {
+    let mut c = Conversation::new();
+    let mut last = ("", Vec::new());
+    for (speaker, text) in turns {
+        last = (*text, c.push(Some(speaker), text));
+    }
+    last
+}
+
+/// A call's turns (speaker, text), a value in the last turn, and the type it must get.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, EntityType);
+
+#[test]
+fn questions_stay_open_until_a_value_of_their_type_answers() {
+    use EntityType as T;
+    let cases: &[Case] = &[
+        // The customer fetches the card, the agent waits: the question still types the answer.
+        (
+            &[
+                ("agent", "What's the CVV on the back?"),
+                ("customer", "hold on let me grab it"),
+                ("customer", "okay it's 123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
+        (
+            &[
+                ("agent", "What's your PIN?"),
+                ("customer", "umm"),
+                ("customer", "4321"),
+            ],
+            "4321",
+            T::Credential,
+        ),
+        (
+            &[
+                ("agent", "What's your zip code?"),
+                ("customer", "uh yeah"),
+                ("customer", "94107"),
+            ],
+            "94107",
+            T::ZipCode,
+        ),
+        (
+            &[
+                ("agent", "What's your date of birth?"),
+                ("customer", "hold on my phone is ringing"),
+                ("customer", "march third nineteen eighty two"),
+            ],
+            "march third nineteen eighty two",
+            T::DateOfBirth,
+        ),
+        (
+            &[
+                ("agent", "and your social security number?"),
+                ("customer", "sure"),
+                ("customer", "oh seven eight oh five one one two zero"),
+            ],
+            "oh seven eight oh five one one two zero",
+            T::UsSsn,
+        ),
+        // The customer's own word ("my card") does not replace the agent's question.
+        (
+            &[
+                ("agent", "What's the security code on the back?"),
+                ("customer", "hold on let me grab my card"),
+                ("customer", "okay it's 123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
+        // A value of another type in the question does not answer it.
+        (
+            &[
+                ("agent", "What's the CVV for the card ending in 4242?"),
+                ("customer", "123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
+        (
+            &[
+                (
+                    "agent",
+                    "What's the zip code for your address in San Francisco?",
+                ),
+                ("customer", "94107"),
+            ],
+            "94107",
+            T::ZipCode,
+        ),
+        (
+            &[
+                ("agent", "What's the expiration on the card ending in 4242?"),
+                ("customer", "04/27"),
+            ],
+            "04/27",
+            T::CardExpiry,
+        ),
+        (
+            &[
+                ("agent", "What's the security code on the back?"),
+                ("agent", "Take your time, Maria."),
+                ("customer", "123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
+        // Questions of several parts: each part types its own answer.
+        (
+            &[
+                (
+                    "agent",
+                    "what's your phone number and the last four of your social?",
+                ),
+                ("customer", "415 555 0134 and 1120"),
+            ],
+            "1120",
+            T::UsSsn,
+        ),
+        (
+            &[
+                (
+                    "agent",
+                    "Can I get your date of birth and the last four of your social?",
+                ),
+                (
+                    "customer",
+                    "march third nineteen eighty two and one one two zero",
+                ),
+            ],
+            "march third nineteen eighty two",
+            T::DateOfBirth,
+        ),
+        (
+            &[
+                (
+                    "agent",
+                    "Can I have the card number, the expiration date and the security code?",
+                ),
+                ("customer", "4111 1111 1111 1111, 04/27, 123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
+        (
+            &[
+                (
+                    "agent",
+                    "Can I have the card number and the expiration date?",
+                ),
+                ("customer", "4111 1111 1111 1111"),
+                ("customer", "04/27"),
+            ],
+            "04/27",
+            T::CardExpiry,
+        ),
+        // A cue of the answer's own that does not fit leaves the question to type it.
+        (
+            &[
+                ("agent", "What's the security code?"),
+                ("customer", "the code on my card is 123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
+        // After a whole card its expiry and code come, often bare.
+        (
+            &[
+                ("customer", "my card number is 4111 1111 1111 1111"),
+                ("customer", "04 27"),
+            ],
+            "04 27",
+            T::CardExpiry,
+        ),
+        (
+            &[
+                (
+                    "agent",
+                    "Can I get the card number and the security code please?",
+                ),
+                ("customer", "4111 1111 1111 1111"),
+                ("customer", "123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
+        // A number begun at the end of a turn is typed by its cue at once, and goes on in the
+        // speaker's next turn, past the other party's "okay".
+        (
+            &[("customer", "my phone number is 415 555")],
+            "415 555",
+            T::PhoneNumber,
+        ),
+        (
+            &[("customer", "my number is 415 555"), ("customer", "0134")],
+            "0134",
+            T::PhoneNumber,
+        ),
+        (
+            &[
+                ("agent", "what's the best callback number?"),
+                ("customer", "four one five"),
+                ("customer", "five five five"),
+                ("customer", "zero one three four"),
+            ],
+            "zero one three four",
+            T::PhoneNumber,
+        ),
+        (
+            &[
+                ("agent", "what's the card number?"),
+                ("customer", "4111"),
+                ("agent", "okay"),
+                ("customer", "1111"),
+                ("agent", "mhm"),
+                ("customer", "1111"),
+            ],
+            "1111",
+            T::CreditCard,
+        ),
+        // A whole value is not continued: the next number is read on its own.
+        (
+            &[
+                ("customer", "the zip is 94107"),
+                ("customer", "415 555 0134"),
+            ],
+            "415 555 0134",
+            T::PhoneNumber,
+        ),
+    ];
+    for (turns, value, want) in cases {
+        let (text, found) = last_turn(turns);
+        assert!(covered(text, value, *want, &found), "{turns:?}: {found:?}");
+    }
+}
+
 #[test]
 fn streaming_holds_back_numbers_in_progress() {
     let mut s = StreamRedactor::new(Policy::default());

@@ -79,8 +79,14 @@ pub trait Store: KeyTable + Send + Sync {
     ) -> Result<Vec<ConversationRow>, StoreError>;
     /// The turns of a conversation, in order.
     fn turns(&self, tenant: &str, conversation: &str) -> Result<Vec<TurnRow>, StoreError>;
-    /// The last turn of a conversation (to rebuild the detector's context after a reload).
-    fn last_turn(&self, tenant: &str, conversation: &str) -> Result<Option<TurnRow>, StoreError>;
+    /// The last `n` turns of a conversation, oldest first (to rebuild the detector's context
+    /// after a reload).
+    fn last_turns(
+        &self,
+        tenant: &str,
+        conversation: &str,
+        n: usize,
+    ) -> Result<Vec<TurnRow>, StoreError>;
     /// Tokens by id in a tenant, each with its conversation's customer reference (for reveal);
     /// unknown ids are left out.
     fn tokens_by_id(

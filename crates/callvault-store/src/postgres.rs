@@ -422,16 +422,24 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    fn last_turn(&self, tenant: &str, conversation: &str) -> Result<Option<TurnRow>, StoreError> {
-        Ok(self
+    fn last_turns(
+        &self,
+        tenant: &str,
+        conversation: &str,
+        n: usize,
+    ) -> Result<Vec<TurnRow>, StoreError> {
+        let mut turns: Vec<TurnRow> = self
             .conn()?
-            .query_opt(
+            .query(
                 "SELECT tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at
-                 FROM turns WHERE tenant = $1 AND conversation = $2 ORDER BY seq DESC LIMIT 1",
-                &[&tenant, &conversation],
+                 FROM turns WHERE tenant = $1 AND conversation = $2 ORDER BY seq DESC LIMIT $3",
+                &[&tenant, &conversation, &(n as i64)],
             )?
-            .as_ref()
-            .map(turn_row))
+            .iter()
+            .map(turn_row)
+            .collect();
+        turns.reverse();
+        Ok(turns)
     }
 
     fn tokens_by_id(

@@ -525,15 +525,21 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn last_turn(&self, tenant: &str, conversation: &str) -> Result<Option<TurnRow>, StoreError> {
-        Ok(self
-            .read()?
-            .prepare_cached(
-                "SELECT tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at
-                 FROM turns WHERE tenant = ?1 AND conversation = ?2 ORDER BY seq DESC LIMIT 1",
-            )?
-            .query_row(params![tenant, conversation], turn_row)
-            .optional()?)
+    fn last_turns(
+        &self,
+        tenant: &str,
+        conversation: &str,
+        n: usize,
+    ) -> Result<Vec<TurnRow>, StoreError> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT tenant, conversation, seq, id, speaker, redacted, findings, sealed, started_at, ended_at, created_at
+             FROM turns WHERE tenant = ?1 AND conversation = ?2 ORDER BY seq DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![tenant, conversation, n as i64], turn_row)?;
+        let mut turns = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        turns.reverse();
+        Ok(turns)
     }
 
     fn tokens_by_id(

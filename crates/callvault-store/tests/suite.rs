@@ -388,12 +388,17 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
     );
     assert_eq!(store.turns("acme", "c1").unwrap().len(), 2);
     assert_eq!(
-        store.last_turn("acme", "c1").unwrap(),
-        store.turns("acme", "c1").unwrap().pop()
+        store.last_turns("acme", "c1", 1).unwrap(),
+        store.turns("acme", "c1").unwrap()[1..]
     );
-    assert_eq!(store.last_turn("acme", "c1").unwrap().unwrap().seq, 1);
-    assert_eq!(store.last_turn("acme", "nope").unwrap(), None);
-    assert_eq!(store.last_turn("other", "c1").unwrap(), None);
+    // The last turns come oldest first, as many as there are.
+    assert_eq!(
+        store.last_turns("acme", "c1", 4).unwrap(),
+        store.turns("acme", "c1").unwrap()
+    );
+    assert_eq!(store.last_turns("acme", "c1", 4).unwrap()[1].seq, 1);
+    assert_eq!(store.last_turns("acme", "nope", 4).unwrap(), vec![]);
+    assert_eq!(store.last_turns("other", "c1", 4).unwrap(), vec![]);
     assert_eq!(store.search("acme", &[1; 32], 10).unwrap().len(), 2);
     // A token met outside a turn (the privacy proxy) belongs to the conversation too; a
     // conversation's tokens come back in order of the turn that introduced them.
