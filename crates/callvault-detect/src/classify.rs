@@ -49,12 +49,21 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     if groups.len() == 4 && seps.iter().all(|&c| c == '.') && run.written && n <= 12 {
         return None;
     }
-    if let Some(hit) = cues.iter().find_map(|&c| by_cue(c, run, d, &groups)) {
-        return Some(hit);
+    // A question from an earlier turn is weaker evidence than a cue said right before: an
+    // address's house number still wins over it.
+    let asked_from = usize::from(local.is_some());
+    if let Some((i, (t, score))) = cues
+        .iter()
+        .enumerate()
+        .find_map(|(i, &c)| by_cue(c, run, d, &groups).map(|hit| (i, hit)))
+    {
+        return Some((t, if i >= asked_from { score * 0.75 } else { score }));
     }
     // The start of a value the speaker may finish in their next turn ("my number is four
     // one five ..."): typed by its cue now, so no part of it goes out in the clear.
-    if trailing {
+    // Not the part after a thousands comma ("$3,500").
+    let after_comma = run.first > 0 && scan.tokens[run.first - 1].is_punct(',');
+    if trailing && !after_comma {
         if let Some(hit) = cues.iter().find_map(|&c| begun(c, n)) {
             return Some(hit);
         }

@@ -37,6 +37,16 @@ pub(crate) enum Cue {
 }
 
 impl Cue {
+    /// For how many turns a question with this cue stays open without an answer. Words said
+    /// all the time without asking for a value ("my checking account", "this is", "the
+    /// address") reach only the next turn.
+    pub fn open_turns(self) -> u8 {
+        match self {
+            Cue::Account | Cue::Bank | Cue::Address | Cue::Place | Cue::Name | Cue::NameWeak => 1,
+            _ => 3,
+        }
+    }
+
     /// Whether a value of this type answers the cue (closes the question it asked).
     pub fn answered_by(self, t: EntityType) -> bool {
         use EntityType as T;

@@ -57,13 +57,10 @@ pub(crate) struct Carry {
     names: Vec<String>,
 }
 
-/// How many turns a question stays open without an answer ("what's the CVV?" / "hold on" /
-/// "okay, got it" / "123").
-const OPEN_TURNS: u8 = 3;
-
 /// How many of a call's last turns carry its context forward: replaying them into a new
-/// [`Conversation`] restores the questions still open and the digits a speaker began.
-pub const CONTEXT_TURNS: usize = OPEN_TURNS as usize + 1;
+/// [`Conversation`] restores the questions still open (at most three turns: "what's the
+/// CVV?" / "hold on" / "okay, got it" / "123") and the digits a speaker began.
+pub const CONTEXT_TURNS: usize = 4;
 
 /// How many questions stay open at once (the oldest goes first).
 const MAX_OPEN: usize = 6;
@@ -107,20 +104,16 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
     places::recognize(&mut scan);
     names::recognize(&mut scan);
     let findings = resolve(std::mem::take(&mut scan.out));
-    // A cue a value of its type followed in the same turn ("my card is 4111 ...") was
-    // answered there; only the others are a question for the next turns. (Carrying an
-    // answered one made the next number of the call, a phone number, another card; closing
-    // a cue on any value lost the question in "what's the CVV for the card ending in 4242?".)
+    // A cue with a value of its type in the same turn ("my card is 4111 ...", "415 555 0134
+    // is the contact number") was answered there; only the others are a question for the
+    // next turns. (Carrying an answered one made the next number of the call, a phone
+    // number, another card; closing a cue on any value lost the question in "what's the CVV
+    // for the card ending in 4242?".)
     let cues: Vec<Cue> = scan
         .cues
         .iter()
-        .filter(|h| {
-            let after = scan.tokens.get(h.after).map_or(text.len(), |t| t.start);
-            !findings
-                .iter()
-                .any(|f| f.start >= after && h.cue.answered_by(f.entity))
-        })
         .map(|h| h.cue)
+        .filter(|c| !findings.iter().any(|f| c.answered_by(f.entity)))
         .collect();
     let found: Vec<EntityType> = findings.iter().map(|f| f.entity).collect();
     let whole_card = findings.iter().any(|f| {
@@ -219,7 +212,7 @@ impl Conversation {
         }
         self.ctx
             .asked
-            .retain(|a| a.age < OPEN_TURNS && !found.iter().any(|&t| a.cue.answered_by(t)));
+            .retain(|a| a.age < a.cue.open_turns() && !found.iter().any(|&t| a.cue.answered_by(t)));
         for cue in cues {
             self.ctx.asked.retain(|a| a.cue != cue);
             self.ctx.asked.push(Asked { cue, age: 0 });

@@ -12,16 +12,18 @@ pub(crate) fn resolve(mut cands: Vec<Finding>) -> Vec<Finding> {
             .then(b.score.total_cmp(&a.score))
             .then(a.start.cmp(&b.start))
     });
-    // A weak phone reading ("370 3911", a bare digit string) inside a street address is its
-    // house number: the address takes it.
+    // A weak number reading ("370 3911" as a phone, a house number typed by an earlier turn's
+    // question) inside a street address is its house number: the address takes it.
     let addresses: Vec<(usize, usize)> = cands
         .iter()
         .filter(|c| c.entity == EntityType::StreetAddress)
         .map(|c| (c.start, c.end))
         .collect();
     cands.retain(|c| {
-        !(c.entity == EntityType::PhoneNumber
-            && c.score <= 0.6
+        !(!matches!(
+            c.entity,
+            EntityType::StreetAddress | EntityType::Location | EntityType::Person
+        ) && c.score <= 0.675
             && addresses.iter().any(|&(s, e)| s <= c.start && c.end <= e))
     });
     // A weak number reading inside a date is part of it: "nineteen eighty two" in "march
