@@ -33,61 +33,49 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     let n = d.len();
     let groups = run.groups();
     let seps: Vec<char> = run.separators().collect();
-    // The cue just before the number, then the questions still open, newest first: the
-    // first the number fits types it ("the code on my card is 123" after "what's the
-    // security code?" is the code). A name cue ("this is", "it's") says nothing about a
-    // number after it.
+    // The cue just before the number comes first, then the speaker's own number going on,
+    // then the questions still open, newest first: the first the number fits types it ("the
+    // code on my card is 123" after "what's the security code?" is the code). A name cue
+    // ("this is", "it's") says nothing about a number after it.
     let local = scan
         .cue_before(run.first, CUE_WINDOW)
         .filter(|c| !matches!(c, Cue::Name | Cue::NameWeak));
-    let cues: Vec<Cue> = local.into_iter().chain(scan.asked_cues()).collect();
 
-    if run.quantity && !cues.iter().any(|c| matches!(c, Cue::Secret | Cue::Account)) {
+    // An amount, a count or a time ("129 dollars", "$3,500", "2 nights") is no identifier,
+    // whatever was asked before; only a cue right before it says otherwise ("my pin is 1,234").
+    let quantity = run.quantity || after_thousands_comma(scan, run) || unit_after(scan, run);
+    if quantity && !matches!(local, Some(Cue::Secret | Cue::Account)) {
         return None;
     }
     // IPv4 is read as text by `textual`; a dotted quad is never a phone number.
     if groups.len() == 4 && seps.iter().all(|&c| c == '.') && run.written && n <= 12 {
         return None;
     }
+    if let Some(hit) = local.and_then(|c| by_cue(c, run, d, &groups, true)) {
+        return Some(hit);
+    }
+    if let Some(hit) = continuation(scan, run, d) {
+        return Some(hit);
+    }
     // A question from an earlier turn is weaker evidence than a cue said right before: an
     // address's house number still wins over it.
-    let asked_from = usize::from(local.is_some());
-    if let Some((i, (t, score))) = cues
-        .iter()
-        .enumerate()
-        .find_map(|(i, &c)| by_cue(c, run, d, &groups).map(|hit| (i, hit)))
+    if let Some((t, score)) = scan
+        .open_questions()
+        .find_map(|a| by_cue(a.cue, run, d, &groups, a.age == 0))
     {
-        return Some((t, if i >= asked_from { score * 0.75 } else { score }));
+        return Some((t, score * 0.75));
     }
     // The start of a value the speaker may finish in their next turn ("my number is four
-    // one five ..."): typed by its cue now, so no part of it goes out in the clear.
-    // Not the part after a thousands comma ("$3,500").
-    let after_comma = run.first > 0 && scan.tokens[run.first - 1].is_punct(',');
-    if trailing && !after_comma {
-        if let Some(hit) = cues.iter().find_map(|&c| begun(c, n)) {
+    // one five ..."): typed by its cue now, so no part of it goes out in the clear. A
+    // question counts only from the turn just before.
+    if trailing {
+        let just_asked = scan.open_questions().filter(|a| a.age == 0).map(|a| a.cue);
+        if let Some(hit) = local
+            .into_iter()
+            .chain(just_asked)
+            .find_map(|c| begun(c, n))
+        {
             return Some(hit);
-        }
-    }
-    // Continuation of a number the same speaker began in the previous turn.
-    if let Some((prev, ty)) = &scan.ctx.pending_digits {
-        if run.first <= 1 {
-            let joined = format!("{prev}{d}");
-            if (12..=19).contains(&joined.len()) && luhn(&joined) {
-                return Some((T::CreditCard, 0.9));
-            }
-            // Digits that go on a value of a known type, while the whole still fits the type
-            // (a CVV said at the end of one turn is not the start of the card in the next).
-            if let Some(t) = ty {
-                if n >= 2 && joined.len() <= most_digits(*t) {
-                    return Some((*t, 0.7));
-                }
-            }
-            if matches!(ty, None | Some(T::PhoneNumber))
-                && (7..=15).contains(&joined.len())
-                && n >= 3
-            {
-                return Some((T::PhoneNumber, 0.6));
-            }
         }
     }
     if (13..=19).contains(&n) && luhn(d) && card_issuer_known(d) {
@@ -127,6 +115,52 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     None
 }
 
+/// Digits going on a number the same speaker began at the end of a recent turn.
+fn continuation(scan: &Scan<'_>, run: &NumberRun, d: &str) -> Option<(T, f32)> {
+    let (prev, ty) = scan.ctx.pending_digits.as_ref()?;
+    if run.first > 1 {
+        return None;
+    }
+    let n = d.len();
+    let joined = zeroize::Zeroizing::new(format!("{prev}{d}"));
+    if (12..=19).contains(&joined.len()) && luhn(&joined) {
+        return Some((T::CreditCard, 0.9));
+    }
+    // Digits that go on a value of a known type, while the whole still fits the type (a CVV
+    // said at the end of one turn is not the start of the card in the next).
+    if let Some(t) = ty {
+        if n >= 2 && joined.len() <= most_digits(*t) {
+            return Some((*t, 0.7));
+        }
+    }
+    if matches!(ty, None | Some(T::PhoneNumber)) && (7..=15).contains(&joined.len()) && n >= 3 {
+        return Some((T::PhoneNumber, 0.6));
+    }
+    None
+}
+
+/// The digits after a thousands comma ("$3,500": "500").
+fn after_thousands_comma(scan: &Scan<'_>, run: &NumberRun) -> bool {
+    let t = &scan.tokens;
+    run.first >= 2
+        && t[run.first - 1].is_punct(',')
+        && !t[run.first].space_before
+        && !t[run.first - 1].space_before
+        && t[run.first - 2].kind == crate::lex::TokenKind::Num
+}
+
+/// A unit word right after the number: an amount, a count or a time.
+fn unit_after(scan: &Scan<'_>, run: &NumberRun) -> bool {
+    const UNITS: &[&str] = &[
+        "dollar", "dollars", "bucks", "cents", "euro", "euros", "pounds", "percent", "nights",
+        "night", "days", "weeks", "months", "years", "hours", "minutes", "miles", "points",
+        "items", "people", "am", "pm", "o'clock",
+    ];
+    scan.tokens
+        .get(run.last)
+        .is_some_and(|t| UNITS.contains(&&*t.lower))
+}
+
 /// The most digits a value of this type has, as `by_cue` and `classify` give the type.
 fn most_digits(t: T) -> usize {
     match t {
@@ -161,12 +195,24 @@ pub(crate) fn complete(t: T, d: &str, plus: bool) -> bool {
     }
 }
 
-/// Whether digits read as an expiry start with a month: "427", "0427", "04 2027".
+/// Whether digits read as an expiry start with a month: "0427", "4 2027", "04 2027".
 fn month_first(d: &str) -> bool {
     let two = |s: &str| s.parse::<u8>().is_ok_and(|m| (1..=12).contains(&m));
     match d.len() {
         3 | 5 => !d.starts_with('0'),
         _ => two(&d[..2]),
+    }
+}
+
+/// Whether a value answers the question for its type: a whole number, not the first group
+/// of one read in parts (the last four of a social are whole).
+pub(crate) fn answers(t: T, value: &str) -> bool {
+    let n = value.len();
+    match t {
+        T::CreditCard | T::PhoneNumber => complete(t, value, value.starts_with('+')),
+        T::UsSsn | T::UsItin => n == 4 || n >= 9,
+        T::ZipCode => n == 5 || n >= 9,
+        _ => true,
     }
 }
 
@@ -183,17 +229,19 @@ fn begun(cue: Cue, n: usize) -> Option<(T, f32)> {
     Some((t, 0.5))
 }
 
-fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8]) -> Option<(T, f32)> {
+/// The type a cue gives a number that fits it. `near`: the cue was said right before the
+/// number or in the turn just before (an older question types only the clearer shapes).
+fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8], near: bool) -> Option<(T, f32)> {
     let n = d.len();
-    // "04/27" is a date, never a code or a piece of a card.
+    // "04/27" is a date, never a code or a piece of a card; nor is "04 27" a code.
     let slashed = run.separators().any(|c| c == '/');
     let hit = match cue {
-        // A code is said in one breath: "04 27" after a card is its expiry.
-        Cue::Cvv if (3..=4).contains(&n) && !slashed && (!run.written || groups.len() == 1) => {
+        Cue::Cvv if (3..=4).contains(&n) && !slashed && !(run.written && groups == [2, 2]) => {
             (T::CardCvv, 0.9)
         }
         Cue::Secret if (3..=12).contains(&n) => (T::Credential, 0.9),
-        Cue::Expiry if (3..=6).contains(&n) && month_first(d) => (T::CardExpiry, 0.85),
+        // MMYY, MYYYY or MMYYYY; three digits are a code rather than "4/27".
+        Cue::Expiry if (4..=6).contains(&n) && month_first(d) => (T::CardExpiry, 0.85),
         Cue::Routing if n == 9 => (T::AbaRouting, if aba_valid(d) { 0.95 } else { 0.6 }),
         Cue::Ssn | Cue::Itin if n == 9 => {
             if itin_valid(d) {
@@ -204,14 +252,16 @@ fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8]) -> Option<(T, f32)>
         }
         Cue::Ssn if n == 4 => (T::UsSsn, 0.7),
         Cue::Card if (12..=19).contains(&n) && luhn(d) => (T::CreditCard, 0.97),
-        Cue::Card if (4..=19).contains(&n) && !run.quantity && !slashed => (T::CreditCard, 0.6),
+        Cue::Card if (4..=19).contains(&n) && near && !run.quantity && !slashed => {
+            (T::CreditCard, 0.6)
+        }
         Cue::Bank if (4..=17).contains(&n) => (T::BankAccount, 0.8),
         Cue::Account if (4..=20).contains(&n) => (T::AccountId, 0.8),
         Cue::DriverLicense if (4..=20).contains(&n) => (T::UsDriverLicense, 0.85),
         Cue::Passport if (6..=12).contains(&n) => (T::UsPassport, 0.85),
         Cue::MedicalRecord if (4..=15).contains(&n) => (T::MedicalRecordNumber, 0.85),
         Cue::HealthPlan if (5..=15).contains(&n) => (T::HealthPlanId, 0.8),
-        Cue::Zip if n == 5 || n == 9 || (3..=8).contains(&n) && groups.len() <= 2 => {
+        Cue::Zip if n == 5 || n == 9 || near && (3..=8).contains(&n) && groups.len() <= 2 => {
             (T::ZipCode, 0.85)
         }
         Cue::Phone if (7..=15).contains(&n) => (T::PhoneNumber, 0.9),

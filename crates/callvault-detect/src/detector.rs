@@ -47,7 +47,7 @@ pub(crate) struct Carry {
     /// Cues no value of their type followed in the turn: questions still open ("what's your
     /// card number?").
     cues: Vec<Cue>,
-    /// The types of the values the turn gave: they answer the questions of that type.
+    /// The types of the whole values the turn gave: they answer the questions of that type.
     found: Vec<EntityType>,
     /// A whole card number was given (not the first group of one).
     whole_card: bool,
@@ -104,27 +104,39 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
     places::recognize(&mut scan);
     names::recognize(&mut scan);
     let findings = resolve(std::mem::take(&mut scan.out));
-    // A cue with a value of its type in the same turn ("my card is 4111 ...", "415 555 0134
-    // is the contact number") was answered there; only the others are a question for the
-    // next turns. (Carrying an answered one made the next number of the call, a phone
-    // number, another card; closing a cue on any value lost the question in "what's the CVV
-    // for the card ending in 4242?".)
+    // A cue with a value of its type after it ("my card is 4111 ...", "the card ending in
+    // 1111"), or anywhere in a turn that asks nothing after the cue ("415 555 0134 is the
+    // contact number"), was answered there; only the others are a question for the next
+    // turns. (Carrying an answered one made the next number of the call, a phone number,
+    // another card; closing a cue on any value lost the question in "what's the CVV for the
+    // card ending in 4242?".)
     let cues: Vec<Cue> = scan
         .cues
         .iter()
+        .filter(|h| {
+            let after = scan.tokens.get(h.after).map_or(text.len(), |t| t.start);
+            let asks = scan.tokens[h.after.min(scan.tokens.len())..]
+                .iter()
+                .any(|t| t.is_punct('?'));
+            !findings
+                .iter()
+                .any(|f| h.cue.answered_by(f.entity) && (f.start >= after || !asks))
+        })
         .map(|h| h.cue)
-        .filter(|c| !findings.iter().any(|f| c.answered_by(f.entity)))
         .collect();
-    let found: Vec<EntityType> = findings.iter().map(|f| f.entity).collect();
-    let whole_card = findings.iter().any(|f| {
-        f.entity == EntityType::CreditCard
-            && classify::complete(f.entity, f.value.expose_secret(), false)
-    });
+    // The values that answer an earlier question: whole numbers, not the first group of one
+    // ("4532" of a card read in fours leaves the question open for the rest).
+    let found: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| classify::answers(f.entity, f.value.expose_secret()))
+        .collect();
+    let whole_card = found.iter().any(|f| f.entity == EntityType::CreditCard);
+    let found: Vec<EntityType> = found.iter().map(|f| f.entity).collect();
     // A number at the very end of the turn may continue in the speaker's next turn, unless
     // it is whole already. One that went on from the speaker's previous turn carries all its
     // digits so far ("four one five" / "five five five" / "zero one three four").
     let pending = scan.runs.last().and_then(|r| {
-        if !classify::trailing(&scan, r) || r.quantity || r.len() < 3 {
+        if !classify::trailing(&scan, r) || r.quantity {
             return None;
         }
         let ty = findings
@@ -132,12 +144,12 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
             .find(|f| f.start <= r.start && r.end <= f.end)
             .map(|f| f.entity);
         let mut digits = r.digits.clone();
-        if let (Some((prev, prev_ty)), Some(t)) = (&ctx.pending_digits, ty) {
-            if r.first <= 1 && prev_ty.is_none_or(|p| p == t) {
+        if let Some((prev, prev_ty)) = &ctx.pending_digits {
+            if r.first <= 1 && (ty.is_none() || prev_ty.is_none() || *prev_ty == ty) {
                 digits.insert_str(0, prev);
             }
         }
-        if ty.is_some_and(|t| classify::complete(t, &digits, r.plus)) {
+        if digits.len() < 3 || ty.is_some_and(|t| classify::complete(t, &digits, r.plus)) {
             zeroize::Zeroize::zeroize(&mut digits);
             return None;
         }
@@ -159,9 +171,30 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
 #[derive(Clone, Debug, Default)]
 pub struct Conversation {
     ctx: TurnContext,
-    /// Who said the pending digits, and how many turns of the other party came since.
-    pending_by: Option<String>,
-    pending_age: u8,
+    /// Digits each speaker left open at the end of a recent turn (at most one per speaker,
+    /// two speakers): the customer's "415" survives the agent's read-back "415, okay".
+    pending: Vec<PendingDigits>,
+}
+
+/// A speaker's open digits; `Debug` shows no digit, and they are zeroized on drop.
+#[derive(Clone)]
+struct PendingDigits {
+    speaker: String,
+    digits: zeroize::Zeroizing<String>,
+    ty: Option<EntityType>,
+    /// Turns of other speakers since.
+    age: u8,
+}
+
+impl std::fmt::Debug for PendingDigits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingDigits")
+            .field("speaker", &self.speaker)
+            .field("digits", &self.digits.len())
+            .field("ty", &self.ty)
+            .field("age", &self.age)
+            .finish()
+    }
 }
 
 impl Conversation {
@@ -171,33 +204,32 @@ impl Conversation {
 
     /// Detects in the next turn, then remembers what the turn after it needs.
     pub fn push(&mut self, speaker: Option<&str>, text: &str) -> Vec<Finding> {
-        // Another speaker's digits are set aside for this turn (zeroized if not kept).
-        let aside = if self.pending_is(speaker) {
-            None
-        } else {
-            self.ctx.pending_digits.take()
-        };
+        let own = self.pending_of(speaker);
+        self.ctx.set_pending(own);
         let (findings, carry) = detect_with(text, &self.ctx);
-        self.commit(speaker, aside, carry);
+        self.ctx.set_pending(None);
+        self.commit(speaker, carry);
         findings
     }
 
-    /// Whether the pending digits are this speaker's (an unknown speaker never continues).
-    fn pending_is(&self, speaker: Option<&str>) -> bool {
-        speaker.is_some() && speaker == self.pending_by.as_deref()
+    /// The digits this speaker left open (an unknown speaker never continues).
+    fn pending_of(&self, speaker: Option<&str>) -> Pending {
+        let speaker = speaker?;
+        self.pending
+            .iter()
+            .find(|p| p.speaker == speaker)
+            .map(|p| (p.digits.to_string(), p.ty))
     }
 
     /// Detects in a turn as context would have it, without advancing the conversation
     /// (for interim results).
     pub fn peek(&self, speaker: Option<&str>, text: &str) -> Vec<Finding> {
         let mut ctx = self.ctx.clone();
-        if !self.pending_is(speaker) {
-            ctx.set_pending(None);
-        }
+        ctx.set_pending(self.pending_of(speaker));
         detect_with(text, &ctx).0
     }
 
-    fn commit(&mut self, speaker: Option<&str>, aside: Pending, carry: Carry) {
+    fn commit(&mut self, speaker: Option<&str>, carry: Carry) {
         let Carry {
             cues,
             found,
@@ -212,18 +244,31 @@ impl Conversation {
         }
         self.ctx
             .asked
-            .retain(|a| a.age < a.cue.open_turns() && !found.iter().any(|&t| a.cue.answered_by(t)));
+            .retain(|a| a.age < a.turns && !found.iter().any(|&t| a.cue.answered_by(t)));
         for cue in cues {
             self.ctx.asked.retain(|a| a.cue != cue);
-            self.ctx.asked.push(Asked { cue, age: 0 });
+            let turns = cue.open_turns();
+            self.ctx.asked.push(Asked {
+                cue,
+                age: 0,
+                turns,
+                implicit: false,
+            });
         }
-        // A card given asks for its expiry and code without a word: they come next, often
-        // bare ("04 27" / "123"). Those implicit questions are tried after the asked ones.
+        // A card given asks for its expiry and code without a word: they often come next,
+        // bare ("04 27, 123"). Those implicit questions last one turn, type only bare numbers
+        // (not dates) and are tried after the asked ones.
         if whole_card {
             for cue in [Cue::Cvv, Cue::Expiry] {
                 let answered = found.iter().any(|&t| cue.answered_by(t));
                 if !answered && !self.ctx.asked.iter().any(|a| a.cue == cue) {
-                    self.ctx.asked.insert(0, Asked { cue, age: 0 });
+                    let implicit = Asked {
+                        cue,
+                        age: 0,
+                        turns: 1,
+                        implicit: true,
+                    };
+                    self.ctx.asked.insert(0, implicit);
                 }
             }
         }
@@ -231,27 +276,34 @@ impl Conversation {
             let extra = self.ctx.asked.len() - MAX_OPEN;
             self.ctx.asked.drain(..extra);
         }
-        // The turn's trailing digits are the new pending ones. Without any, the speaker who
-        // began a number has moved on; the other party's turn without a value ("okay") keeps
-        // them, for a while.
-        let keep_aside = pending.is_none() && found.is_empty() && self.pending_age < PENDING_TURNS;
-        match (pending, aside) {
-            (Some(p), aside) => {
-                wipe(aside);
-                self.ctx.set_pending(Some(p));
-                self.pending_by = speaker.map(str::to_owned);
-                self.pending_age = 0;
-            }
-            (None, Some(kept)) if keep_aside => {
-                self.pending_age += 1;
-                self.ctx.set_pending(Some(kept));
-            }
-            (None, aside) => {
-                wipe(aside);
-                self.ctx.set_pending(None);
-                self.pending_by = None;
-            }
+        // The turn's trailing digits replace its speaker's; without any, that speaker has
+        // moved on. Other speakers' digits wait a couple of turns ("okay", "mhm", a read-back).
+        let Some(speaker) = speaker else {
+            self.pending.clear();
+            wipe(pending);
+            return self.remember(names);
+        };
+        self.pending.retain(|p| p.speaker != speaker);
+        for p in &mut self.pending {
+            p.age += 1;
         }
+        self.pending.retain(|p| p.age <= PENDING_TURNS);
+        if let Some((digits, ty)) = pending {
+            self.pending.push(PendingDigits {
+                speaker: speaker.to_owned(),
+                digits: zeroize::Zeroizing::new(digits),
+                ty,
+                age: 0,
+            });
+        }
+        if self.pending.len() > 2 {
+            self.pending.remove(0);
+        }
+        self.remember(names);
+    }
+
+    /// Remembers the name words of a turn (a bounded list, the oldest forgotten first).
+    fn remember(&mut self, names: Vec<String>) {
         for name in names {
             if !self.ctx.names.contains(&name) {
                 if self.ctx.names.len() == crate::scan::MAX_REMEMBERED_NAMES {

@@ -14,6 +14,11 @@ use crate::numbers::{number_runs, NumberRun};
 pub(crate) struct Asked {
     pub cue: Cue,
     pub age: u8,
+    /// For how many turns it stays open.
+    pub turns: u8,
+    /// Not said but implied (a card given implies its expiry and code): it types only bare
+    /// numbers, after the questions said.
+    pub implicit: bool,
 }
 
 /// What the previous turns tell about this one. It holds personal data (digits, names): its
@@ -118,18 +123,27 @@ impl<'a> Scan<'a> {
         self.cues
             .iter()
             .any(|h| want.contains(&h.cue) && h.after <= i && i - h.after <= window)
-            || self.ctx.asked.iter().any(|a| want.contains(&a.cue))
+            || self.ctx.asked.iter().any(|a| {
+                // A date is typed by the question just before it, or by a date-of-birth
+                // question still open ("hold on" between): "expires" said in passing two turns
+                // ago does not make every later date a card's expiry.
+                want.contains(&a.cue) && !a.implicit && (a.age == 0 || a.cue == Cue::Birth)
+            })
     }
 
-    /// The open questions that may type a value, newest first (name cues aside: they say
-    /// nothing about a number).
-    pub fn asked_cues(&self) -> impl Iterator<Item = Cue> + '_ {
-        self.ctx
+    /// The open questions that may type a number: the newest turn's first, those of one
+    /// turn in the order they were asked ("the card number and the security code?" is
+    /// answered card first), implied ones last. Name cues say nothing about a number.
+    pub fn open_questions(&self) -> impl Iterator<Item = Asked> {
+        let mut open: Vec<Asked> = self
+            .ctx
             .asked
             .iter()
-            .rev()
-            .map(|a| a.cue)
-            .filter(|c| !matches!(c, Cue::Name | Cue::NameWeak))
+            .copied()
+            .filter(|a| !matches!(a.cue, Cue::Name | Cue::NameWeak))
+            .collect();
+        open.sort_by_key(|a| (a.implicit, a.age));
+        open.into_iter()
     }
 
     pub fn push(

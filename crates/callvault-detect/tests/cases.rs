@@ -801,6 +801,57 @@ fn questions_stay_open_until_a_value_of_their_type_answers() {
             "1111",
             T::CreditCard,
         ),
+        // Read in groups with the other party's "okay Maria" or read-back between: the
+        // first group does not close the question, the digits go on.
+        (
+            &[
+                (
+                    "agent",
+                    "What's the card number and the security code on the back?",
+                ),
+                ("customer", "4532"),
+                ("agent", "okay, thank you Maria"),
+                ("customer", "0151"),
+                ("agent", "4532 0151, mhm"),
+                ("customer", "1283"),
+                ("customer", "0366"),
+            ],
+            "0366",
+            T::CreditCard,
+        ),
+        (
+            &[
+                ("agent", "What's your social security number?"),
+                ("customer", "078"),
+                ("agent", "078"),
+                ("customer", "05"),
+                ("agent", "okay"),
+                ("customer", "1120"),
+            ],
+            "1120",
+            T::UsSsn,
+        ),
+        // A code said digit by digit.
+        (
+            &[
+                ("agent", "what's the CVV on the back?"),
+                ("customer", "1 2 3"),
+            ],
+            "1 2 3",
+            T::CardCvv,
+        ),
+        // A value said before the question in the same turn does not answer it.
+        (
+            &[
+                (
+                    "agent",
+                    "I have 415 555 0134 on file, is there a better callback number?",
+                ),
+                ("customer", "yes, it's 628 555 0199"),
+            ],
+            "628 555 0199",
+            T::PhoneNumber,
+        ),
         // A whole value is not continued: the next number is read on its own.
         (
             &[
@@ -814,6 +865,34 @@ fn questions_stay_open_until_a_value_of_their_type_answers() {
     for (turns, value, want) in cases {
         let (text, found) = last_turn(turns);
         assert!(covered(text, value, *want, &found), "{turns:?}: {found:?}");
+    }
+}
+
+#[test]
+fn amounts_after_a_question_stay_amounts() {
+    for turns in [
+        &[
+            ("customer", "my card number is 4111 1111 1111 1111"),
+            ("agent", "thanks. the balance is $3,500"),
+        ][..],
+        &[
+            ("agent", "Can I have the card number?"),
+            ("customer", "4111 1111 1111 1111"),
+            (
+                "agent",
+                "Thanks. Your total today is 129 dollars and 99 cents.",
+            ),
+        ][..],
+        &[
+            ("agent", "what's your account number?"),
+            ("customer", "I want to send 1220 dollars to Jasbir"),
+        ][..],
+    ] {
+        let (text, found) = last_turn(turns);
+        assert!(
+            found.iter().all(|f| f.entity == EntityType::Person),
+            "{text:?}: {found:?}"
+        );
     }
 }
 
