@@ -60,6 +60,14 @@ fn token() -> &'static PathBuf {
     })
 }
 
+/// The scenarios run one at a time: SoftHSM2's file store is shared by the whole process,
+/// and a scenario creating a key while another logs in failed once in a full workspace run
+/// (`create` in `vault_over_the_token_survives_a_restart`), not reproducible alone.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn config(token_label: &str, pin: &str, key_label: &str) -> Pkcs11Config {
     token();
     Pkcs11Config {
@@ -72,6 +80,7 @@ fn config(token_label: &str, pin: &str, key_label: &str) -> Pkcs11Config {
 
 #[test]
 fn root_key_lives_in_the_token() {
+    let _serial = serial();
     let created = Pkcs11KeyStore::create(&config(TOKEN, PIN, "root-a")).unwrap();
     assert!(
         created.key_is_protected().unwrap(),
@@ -107,6 +116,7 @@ fn root_key_lives_in_the_token() {
 
 #[test]
 fn vault_over_the_token_survives_a_restart() {
+    let _serial = serial();
     let root: Arc<dyn RootKeyStore> =
         Arc::new(Pkcs11KeyStore::create(&config(TOKEN, PIN, DEFAULT_KEY_LABEL)).unwrap());
     let table = Arc::new(MemoryKeyTable::new());
@@ -133,6 +143,7 @@ fn vault_over_the_token_survives_a_restart() {
 
 #[test]
 fn missing_or_locked_tokens_get_specific_errors() {
+    let _serial = serial();
     let wrong_pin = Pkcs11KeyStore::open(&config(TOKEN, "00000000", "root-a"));
     assert!(
         matches!(wrong_pin, Err(VaultError::TokenLogin { .. })),
