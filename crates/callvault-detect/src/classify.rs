@@ -34,9 +34,10 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     let groups = run.groups();
     let seps: Vec<char> = run.separators().collect();
     // The cue just before the number comes first, then the speaker's own number going on,
-    // then the questions still open, newest first: the first the number fits types it ("the
-    // code on my card is 123" after "what's the security code?" is the code). A name cue
-    // ("this is", "it's") says nothing about a number after it.
+    // then the questions still open (`Scan::open_questions`: the newest turn's first): the
+    // first the number fits types it ("the code on my card is 123" after "what's the
+    // security code?" is the code). A name cue ("this is", "it's") says nothing about a
+    // number after it.
     let local = scan
         .cue_before(run.first, CUE_WINDOW)
         .filter(|c| !matches!(c, Cue::Name | Cue::NameWeak));

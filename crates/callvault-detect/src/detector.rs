@@ -65,8 +65,8 @@ pub const CONTEXT_TURNS: usize = 4;
 /// How many questions stay open at once (the oldest goes first).
 const MAX_OPEN: usize = 6;
 
-/// How many turns of the other party (without a value: "okay", "mhm") may come between a
-/// number the speaker began and its end.
+/// How many turns of other speakers ("okay", "mhm", a read-back of the digits) may come
+/// between a number a speaker began and its end.
 const PENDING_TURNS: u8 = 2;
 
 /// Scans one turn with context; also returns what the next turn should know.
