@@ -38,9 +38,15 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     // first the number fits types it ("the code on my card is 123" after "what's the
     // security code?" is the code). A name cue ("this is", "it's") says nothing about a
     // number after it.
-    let local = scan
+    let local_hit = scan
         .cue_before(run.first, CUE_WINDOW)
-        .filter(|c| !matches!(c, Cue::Name | Cue::NameWeak));
+        .filter(|h| !matches!(h.cue, Cue::Name | Cue::NameWeak));
+    let local = local_hit.map(|h| h.cue);
+    // A short number right after an amount word ("the balance is 250", "rent of 1450") is an
+    // amount: no earlier question types it, nor does a cue said before the amount word ("my
+    // card is blocked and the rent of 1450") unless the shape alone is clear (a Luhn-valid
+    // card, a phone number).
+    let amount = amount_word_before(scan, run);
 
     // An amount, a count or a time ("129 dollars", "$3,500", "2 nights") is no identifier,
     // whatever was asked before; only a cue right before it says otherwise ("my pin is 1,234").
@@ -52,7 +58,15 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     if groups.len() == 4 && seps.iter().all(|&c| c == '.') && run.written && n <= 12 {
         return None;
     }
-    if let Some(hit) = local.and_then(|c| by_cue(c, run, d, &groups, true)) {
+    // "12 34" is a four-digit code when nobody asked for an expiry, which it reads as first.
+    let pairs_code =
+        local != Some(Cue::Expiry) && !scan.open_questions().any(|a| a.cue == Cue::Expiry);
+    let fit = |cue: Cue, near: bool| by_cue(cue, run, d, &groups, near, pairs_code);
+    let amount_after_cue = local_hit.zip(amount).is_some_and(|(h, at)| at >= h.after);
+    if let Some(hit) = local
+        .and_then(|c| fit(c, true))
+        .filter(|&(_, score)| !amount_after_cue || score >= 0.9)
+    {
         return Some(hit);
     }
     if let Some(hit) = continuation(scan, run, d) {
@@ -60,16 +74,16 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     }
     // A question from an earlier turn is weaker evidence than a cue said right before: an
     // address's house number still wins over it.
-    if let Some((t, score)) = scan
-        .open_questions()
-        .find_map(|a| by_cue(a.cue, run, d, &groups, a.age == 0))
+    if let Some((t, score)) = (scan.open_questions())
+        .filter(|_| amount.is_none())
+        .find_map(|a| fit(a.cue, a.age == 0))
     {
         return Some((t, score * 0.75));
     }
     // The start of a value the speaker may finish in their next turn ("my number is four
     // one five ..."): typed by its cue now, so no part of it goes out in the clear. A
     // question counts only from the turn just before.
-    if trailing {
+    if trailing && amount.is_none() {
         let just_asked = scan.open_questions().filter(|a| a.age == 0).map(|a| a.cue);
         if let Some(hit) = local
             .into_iter()
@@ -148,6 +162,22 @@ fn after_thousands_comma(scan: &Scan<'_>, run: &NumberRun) -> bool {
         && !t[run.first].space_before
         && !t[run.first - 1].space_before
         && t[run.first - 2].kind == crate::lex::TokenKind::Num
+}
+
+/// The token index of an amount word at most two tokens before a number of up to six digits
+/// ("balance is 250", "payment of 120", "owe 80").
+fn amount_word_before(scan: &Scan<'_>, run: &NumberRun) -> Option<usize> {
+    const AMOUNTS: &[&str] = &[
+        "amount", "balance", "bill", "charge", "charged", "cost", "costs", "deposit", "due", "fee",
+        "fees", "owe", "owed", "paid", "pay", "paying", "payment", "price", "refund", "rent",
+        "total",
+    ];
+    if run.len() > 6 {
+        return None;
+    }
+    (run.first.saturating_sub(2)..run.first)
+        .rev()
+        .find(|&i| AMOUNTS.contains(&&*scan.tokens[i].lower))
 }
 
 /// A unit word right after the number: an amount, a count or a time.
@@ -232,14 +262,22 @@ fn begun(cue: Cue, n: usize) -> Option<(T, f32)> {
 
 /// The type a cue gives a number that fits it. `near`: the cue was said right before the
 /// number or in the turn just before (an older question types only the clearer shapes).
-fn by_cue(cue: Cue, run: &NumberRun, d: &str, groups: &[u8], near: bool) -> Option<(T, f32)> {
+/// `pairs_code`: no expiry was asked, so a written "12 34" may be a code.
+fn by_cue(
+    cue: Cue,
+    run: &NumberRun,
+    d: &str,
+    groups: &[u8],
+    near: bool,
+    pairs_code: bool,
+) -> Option<(T, f32)> {
     let n = d.len();
-    // "04/27" is a date, never a code or a piece of a card; nor is "04 27" a code.
+    // "04/27" is a date, never a code or a piece of a card; nor is "04 27" a code when an
+    // expiry was asked too.
     let slashed = run.separators().any(|c| c == '/');
+    let pairs = run.written && groups == [2, 2] && !pairs_code;
     let hit = match cue {
-        Cue::Cvv if (3..=4).contains(&n) && !slashed && !(run.written && groups == [2, 2]) => {
-            (T::CardCvv, 0.9)
-        }
+        Cue::Cvv if (3..=4).contains(&n) && !slashed && !pairs => (T::CardCvv, 0.9),
         Cue::Secret if (3..=12).contains(&n) => (T::Credential, 0.9),
         // MMYY, MYYYY or MMYYYY; three digits are a code rather than "4/27".
         Cue::Expiry if (4..=6).contains(&n) && month_first(d) => (T::CardExpiry, 0.85),

@@ -130,7 +130,12 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
         .iter()
         .filter(|f| classify::answers(f.entity, f.value.expose_secret()))
         .collect();
-    let whole_card = found.iter().any(|f| f.entity == EntityType::CreditCard);
+    // A card given implies its expiry and code next, unless the turn asks something after it
+    // ("... 1111. how much do I owe?").
+    let whole_card = found.iter().any(|f| {
+        f.entity == EntityType::CreditCard
+            && !(scan.tokens.iter()).any(|t| t.start >= f.end && t.is_punct('?'))
+    });
     let found: Vec<EntityType> = found.iter().map(|f| f.entity).collect();
     // A number at the very end of the turn may continue in the speaker's next turn, unless
     // it is whole already. One that went on from the speaker's previous turn carries all its
@@ -239,6 +244,14 @@ impl Conversation {
         } = carry;
         // Open questions grow a turn older; those the turn answered with a value of their
         // type close, so do those asked too long ago; the turn's own open cues join.
+        // Which of the card's implicit questions were open, and whether this turn answered one.
+        let implicit: Vec<Cue> = (self.ctx.asked.iter())
+            .filter(|a| a.implicit)
+            .map(|a| a.cue)
+            .collect();
+        let in_turn = implicit
+            .iter()
+            .any(|c| found.iter().any(|&t| c.answered_by(t)));
         for a in &mut self.ctx.asked {
             a.age += 1;
         }
@@ -256,20 +269,26 @@ impl Conversation {
             });
         }
         // A card given asks for its expiry and code without a word: they often come next,
-        // bare ("04 27, 123"). Those implicit questions last one turn, type only bare numbers
-        // (not dates) and are tried after the asked ones.
-        if whole_card {
-            for cue in [Cue::Cvv, Cue::Expiry] {
-                let answered = found.iter().any(|&t| cue.answered_by(t));
-                if !answered && !self.ctx.asked.iter().any(|a| a.cue == cue) {
-                    let implicit = Asked {
-                        cue,
-                        age: 0,
-                        turns: 1,
-                        implicit: true,
-                    };
-                    self.ctx.asked.insert(0, implicit);
-                }
+        // bare ("04 27, 123"). Those implicit questions last one turn (one more each time one
+        // of them is answered), type only bare numbers (not dates) and are tried after the
+        // asked ones.
+        let implied = if whole_card {
+            vec![Cue::Cvv, Cue::Expiry]
+        } else if in_turn {
+            implicit
+        } else {
+            Vec::new()
+        };
+        for cue in implied {
+            let answered = found.iter().any(|&t| cue.answered_by(t));
+            if !answered && !self.ctx.asked.iter().any(|a| a.cue == cue) {
+                let implicit = Asked {
+                    cue,
+                    age: 0,
+                    turns: 1,
+                    implicit: true,
+                };
+                self.ctx.asked.insert(0, implicit);
             }
         }
         if self.ctx.asked.len() > MAX_OPEN {

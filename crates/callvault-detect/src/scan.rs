@@ -104,9 +104,10 @@ impl<'a> Scan<'a> {
     }
 
     /// The nearest cue that ends at most `window` tokens before token `i`.
-    pub fn cue_before(&self, i: usize, window: usize) -> Option<Cue> {
+    pub fn cue_before(&self, i: usize, window: usize) -> Option<CueHit> {
         self.cues
             .iter()
+            .copied()
             .rev()
             .filter(|h| h.after <= i && i - h.after <= window)
             .find(|h| {
@@ -115,7 +116,6 @@ impl<'a> Scan<'a> {
                     .iter()
                     .any(|t| t.is_punct('?') || t.is_punct('!'))
             })
-            .map(|h| h.cue)
     }
 
     /// A cue of the wanted kind shortly before token `i`, or asked in the previous turn.

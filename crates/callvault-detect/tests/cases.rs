@@ -767,6 +767,42 @@ fn questions_stay_open_until_a_value_of_their_type_answers() {
             "123",
             T::CardCvv,
         ),
+        // A four-digit code read in pairs, when no expiry was asked.
+        (
+            &[
+                ("agent", "What's the four digit security code on the front?"),
+                ("customer", "12 34"),
+            ],
+            "12 34",
+            T::CardCvv,
+        ),
+        (
+            &[
+                ("agent", "And the expiration date and the security code?"),
+                ("customer", "12 34"),
+            ],
+            "12 34",
+            T::CardExpiry,
+        ),
+        // The card's implicit questions stay open while the customer answers them in turn.
+        (
+            &[
+                ("customer", "my card number is 4111 1111 1111 1111"),
+                ("customer", "04 27"),
+                ("customer", "123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
+        (
+            &[
+                ("customer", "my card number is 4111 1111 1111 1111"),
+                ("customer", "123"),
+                ("customer", "04 27"),
+            ],
+            "04 27",
+            T::CardExpiry,
+        ),
         // A number begun at the end of a turn is typed by its cue at once, and goes on in the
         // speaker's next turn, past the other party's "okay".
         (
@@ -886,6 +922,22 @@ fn amounts_after_a_question_stay_amounts() {
         &[
             ("agent", "what's your account number?"),
             ("customer", "I want to send 1220 dollars to Jasbir"),
+        ][..],
+        // An amount word right before a short number: no question types it.
+        &[
+            ("customer", "my card number is 4111 1111 1111 1111"),
+            ("customer", "04 27"),
+            ("agent", "the balance is 250"),
+        ][..],
+        &[
+            ("agent", "what is the one time code?"),
+            ("customer", "the payment of 120 failed"),
+        ][..],
+        &[("customer", "my card is blocked and the rent of 1450 is due")][..],
+        // A card followed by a question of another kind implies no code next.
+        &[
+            ("customer", "my card is 4111 1111 1111 1111. how much do I owe?"),
+            ("agent", "250"),
         ][..],
     ] {
         let (text, found) = last_turn(turns);
