@@ -75,11 +75,19 @@ async fn context_labels_and_sequence_survive_a_restart() {
         )
         .await
         .unwrap();
-    // The answer comes a turn later: the question is two turns back at the restart.
-    first
-        .ingest(&p, &conv.id, turn(Speaker::Customer, "hold on a second"))
-        .await
-        .unwrap();
+    // The answer comes four turns later (two asking to wait keep the question open): the
+    // question is five turns back at the restart.
+    for (speaker, text) in [
+        (Speaker::Customer, "hold on a second"),
+        (Speaker::Agent, "okay"),
+        (Speaker::Customer, "one moment, let me find it"),
+        (Speaker::Agent, "sure"),
+    ] {
+        first
+            .ingest(&p, &conv.id, turn(speaker, text))
+            .await
+            .unwrap();
+    }
     first.shutdown();
     drop(first);
     drop(store);
@@ -101,7 +109,7 @@ async fn context_labels_and_sequence_survive_a_restart() {
         answer.redacted, "[DATE_OF_BIRTH_1]",
         "the question asked before the restart still counts"
     );
-    assert_eq!(answer.seq, 3);
+    assert_eq!(answer.seq, 6);
     let again = second
         .ingest(&p, &conv.id, turn(Speaker::Customer, "call 4155550132"))
         .await

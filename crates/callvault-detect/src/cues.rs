@@ -75,6 +75,35 @@ impl Cue {
     }
 }
 
+/// Phrases of someone fetching a value ("hold on", "let me grab it"): a turn saying one keeps
+/// the open questions open.
+const HOLDS: &[&[&str]] = &[
+    &["hold", "on"],
+    &["hang", "on"],
+    &["one", "sec"],
+    &["one", "second"],
+    &["one", "moment"],
+    &["just", "a", "sec"],
+    &["just", "a", "second"],
+    &["just", "a", "moment"],
+    &["give", "me", "a"],
+    &["let", "me", "check"],
+    &["let", "me", "find"],
+    &["let", "me", "get"],
+    &["let", "me", "grab"],
+    &["let", "me", "look"],
+    &["bear", "with", "me"],
+];
+
+/// Whether a turn asks the other party to wait while the speaker fetches something.
+pub(crate) fn holds(tokens: &[Token]) -> bool {
+    (0..tokens.len()).any(|i| {
+        HOLDS
+            .iter()
+            .any(|words| *tokens[i].lower == *words[0] && match_phrase(tokens, i, words).is_some())
+    })
+}
+
 /// A cue found in a turn: its kind and the index of the token right after the phrase.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CueHit {

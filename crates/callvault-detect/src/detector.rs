@@ -55,15 +55,21 @@ pub(crate) struct Carry {
     pending: Pending,
     /// Name words to recognize when they come back.
     names: Vec<String>,
+    /// The turn only asks to wait ("hold on, let me grab it"): open questions do not age.
+    holds: bool,
 }
 
 /// How many of a call's last turns carry its context forward: replaying them into a new
-/// [`Conversation`] restores the questions still open (at most three turns: "what's the
-/// CVV?" / "hold on" / "okay, got it" / "123") and the digits a speaker began.
-pub const CONTEXT_TURNS: usize = 4;
+/// [`Conversation`] restores the questions still open (three turns, and two more of "hold
+/// on": "what's the CVV?" / "hold on" / "one sec" / "okay" / "got it" / "123") and the
+/// digits a speaker began.
+pub const CONTEXT_TURNS: usize = 6;
 
 /// How many questions stay open at once (the oldest goes first).
 const MAX_OPEN: usize = 6;
+
+/// How many turns asking to wait may keep a question open beyond its turns.
+const MAX_HELD: u8 = 2;
 
 /// How many turns of other speakers ("okay", "mhm", a read-back of the digits) may come
 /// between a number a speaker began and its end.
@@ -161,12 +167,14 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
         Some((digits, ty))
     });
     let names = names::remembered(&scan, &findings);
+    let holds = findings.is_empty() && crate::cues::holds(&scan.tokens);
     let carry = Carry {
         cues,
         found,
         whole_card,
         pending,
         names,
+        holds,
     };
     (findings, carry)
 }
@@ -241,6 +249,7 @@ impl Conversation {
             whole_card,
             pending,
             names,
+            holds,
         } = carry;
         // Open questions grow a turn older; those the turn answered with a value of their
         // type close, so do those asked too long ago; the turn's own open cues join.
@@ -252,8 +261,13 @@ impl Conversation {
         let in_turn = implicit
             .iter()
             .any(|c| found.iter().any(|&t| c.answered_by(t)));
+        // A turn asking to wait ("hold on, let me grab it") does not age them, twice at most.
         for a in &mut self.ctx.asked {
-            a.age += 1;
+            if holds && a.held < MAX_HELD {
+                a.held += 1;
+            } else {
+                a.age += 1;
+            }
         }
         self.ctx
             .asked
@@ -266,6 +280,7 @@ impl Conversation {
                 age: 0,
                 turns,
                 implicit: false,
+                held: 0,
             });
         }
         // A card given asks for its expiry and code without a word: they often come next,
@@ -287,6 +302,7 @@ impl Conversation {
                     age: 0,
                     turns: 1,
                     implicit: true,
+                    held: 0,
                 };
                 self.ctx.asked.insert(0, implicit);
             }

@@ -19,6 +19,8 @@ pub(crate) struct Asked {
     /// Not said but implied (a card given implies its expiry and code): it types only bare
     /// numbers, after the questions said.
     pub implicit: bool,
+    /// Turns that did not age it because the answer was being fetched ("hold on").
+    pub held: u8,
 }
 
 /// What the previous turns tell about this one. It holds personal data (digits, names): its

@@ -767,6 +767,29 @@ fn questions_stay_open_until_a_value_of_their_type_answers() {
             "123",
             T::CardCvv,
         ),
+        // Asking to wait keeps the question open, even a generic one.
+        (
+            &[
+                ("agent", "what's your order number?"),
+                ("customer", "hold on"),
+                ("customer", "let me grab it"),
+                ("customer", "48213077"),
+            ],
+            "48213077",
+            T::AccountId,
+        ),
+        (
+            &[
+                ("agent", "What's the CVV on the back?"),
+                ("customer", "one sec"),
+                ("agent", "sure"),
+                ("customer", "hang on, I can't find it"),
+                ("agent", "no problem"),
+                ("customer", "123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
         // A four-digit code read in pairs, when no expiry was asked.
         (
             &[
@@ -936,7 +959,10 @@ fn amounts_after_a_question_stay_amounts() {
         &[("customer", "my card is blocked and the rent of 1450 is due")][..],
         // A card followed by a question of another kind implies no code next.
         &[
-            ("customer", "my card is 4111 1111 1111 1111. how much do I owe?"),
+            (
+                "customer",
+                "my card is 4111 1111 1111 1111. how much do I owe?",
+            ),
             ("agent", "250"),
         ][..],
     ] {
