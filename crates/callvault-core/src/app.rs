@@ -84,6 +84,10 @@ pub struct ConversationView {
     pub id: String,
     pub customer_ref: String,
     pub created_at: i64,
+    /// When its customer was erased: the turns stay redacted, originals and tokens are gone,
+    /// and it takes no new turn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<i64>,
     pub turns: Vec<TurnView>,
 }
 
@@ -459,6 +463,7 @@ impl Core {
             created_at: now_ms(),
             n_turns: 0,
             created_by: p.id.clone(),
+            erased_at: None,
         };
         let mut record = self.record(p, Action::ConversationCreate);
         record.resources.conversations.push(row.id.clone());
@@ -633,6 +638,7 @@ impl Core {
             id: row.id,
             customer_ref: row.customer_ref,
             created_at: row.created_at,
+            erased_at: row.erased_at,
             turns: turns.into_iter().map(turn_view).collect::<Result<_, _>>()?,
         })
     }
@@ -669,6 +675,7 @@ impl Core {
             id: row.id,
             customer_ref: row.customer_ref,
             created_at: row.created_at,
+            erased_at: row.erased_at,
             turns: turns.into_iter().map(turn_view).collect::<Result<_, _>>()?,
         })
     }
@@ -1032,6 +1039,9 @@ impl Core {
             let row = store
                 .conversation(&tenant, &id)?
                 .ok_or(CoreError::NotFound("conversation"))?;
+            if row.erased_at.is_some() {
+                return Err(CoreError::Erased);
+            }
             let tokens = store.tokens(&tenant, &id)?;
             // The detector's context (questions still open, digits a speaker began) lives in
             // memory. Rebuild it by replaying the last stored turns, opened from their sealed

@@ -168,6 +168,45 @@ async fn turns_are_redacted_labelled_consistently_and_searchable() {
     )
     .await;
     assert_eq!(after["matches"].as_array().unwrap().len(), 0);
+    // The erased customer's conversation keeps its redacted turns and takes no new one; a
+    // new conversation of the same reference starts under a new key.
+    let (status, view, _) = call(
+        &f.router,
+        "GET",
+        &format!("/v1/conversations/{id}"),
+        Some(&f.acme_admin),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert!(view["erased_at"].as_i64().is_some(), "{view}");
+    assert_eq!(view["turns"].as_array().unwrap().len(), 2);
+    let (status, refused) = post(
+        &f.router,
+        &format!("/v1/conversations/{id}/turns"),
+        &f.acme_ingest,
+        json!({"speaker": "customer", "text": "my card is 4111 1111 1111 1111"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::GONE, "{refused}");
+    assert_eq!(refused["code"], "erased");
+    let (_, again) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({"customer_ref": "cust-1"}),
+    )
+    .await;
+    let again = again["id"].as_str().unwrap().to_owned();
+    let (status, turn) = post(
+        &f.router,
+        &format!("/v1/conversations/{again}/turns"),
+        &f.acme_ingest,
+        json!({"speaker": "customer", "text": "my card is 4111 1111 1111 1111"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{turn}");
 }
 
 #[tokio::test]

@@ -161,6 +161,7 @@ pub trait Store: KeyTable + Send + Sync {
     ) -> Result<ErasureCounts, StoreError>;
     /// Removes what links an erased customer to values: blind indexes and sealed token values of
     /// their conversations (the sealed originals are unreadable once the vault shreds the key).
+    /// Their conversations are marked erased at `audit.time_ms` (they take no new turn).
     /// `audit` is appended with the customer's conversations added to its resources.
     fn erase_customer(
         &self,

@@ -242,6 +242,11 @@ INSERT INTO audit_nodes_v8 (pos, hash) SELECT ((2 * idx + 1) << level) - 1, hash
 DROP TABLE audit_nodes;
 ALTER TABLE audit_nodes_v8 RENAME TO audit_nodes;
 "#,
+    r#"
+-- Version 9: when a conversation's customer was erased. An erased conversation keeps its
+-- redacted turns (its originals and tokens are unreadable) and takes no new turn.
+ALTER TABLE conversations ADD COLUMN erased_at INTEGER;
+"#,
 ];
 
 /// The PostgreSQL migrations, the same schema in PostgreSQL's types; index `i` brings the
@@ -455,5 +460,9 @@ CREATE TABLE audit_nodes_v8 (
 INSERT INTO audit_nodes_v8 (pos, hash) SELECT ((2 * idx + 1) << level) - 1, hash FROM audit_nodes;
 DROP TABLE audit_nodes;
 ALTER TABLE audit_nodes_v8 RENAME TO audit_nodes;
+"#,
+    r#"
+-- Version 9: when a conversation's customer was erased (see the SQLite migration).
+ALTER TABLE conversations ADD COLUMN erased_at BIGINT;
 "#,
 ];

@@ -162,6 +162,9 @@ pub struct ConversationRow {
     pub n_turns: u64,
     /// The principal that started it (the proxy gives earlier turns' values back only to it).
     pub created_by: String,
+    /// When its customer was erased (milliseconds); it then takes no new turn. Ignored on
+    /// insert.
+    pub erased_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -117,6 +117,7 @@ fn conversation_row(r: &Row) -> ConversationRow {
         created_at: r.get(3),
         n_turns: r.get::<_, i64>(4) as u64,
         created_by: r.get(5),
+        erased_at: r.get(6),
     }
 }
 
@@ -384,7 +385,7 @@ impl Store for PostgresStore {
         Ok(self
             .conn()?
             .query_opt(
-                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by
+                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by, c.erased_at
                  FROM conversations c WHERE c.tenant = $1 AND c.id = $2",
                 &[&tenant, &id],
             )?
@@ -400,7 +401,7 @@ impl Store for PostgresStore {
         Ok(self
             .conn()?
             .query(
-                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by
+                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by, c.erased_at
                  FROM conversations c WHERE c.tenant = $1 AND c.id > $2 ORDER BY c.id LIMIT $3",
                 &[&tenant, &after.unwrap_or(""), &(limit as i64)],
             )?
@@ -689,6 +690,11 @@ impl Store for PostgresStore {
             "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = $1 AND NOT in_turn AND conversation IN
              (SELECT id FROM conversations WHERE tenant = $1 AND customer_ref = $2)",
             &[&tenant, &customer_ref],
+        )?;
+        tx.execute(
+            "UPDATE conversations SET erased_at = $3
+             WHERE tenant = $1 AND customer_ref = $2 AND erased_at IS NULL",
+            &[&tenant, &customer_ref, &audit.time_ms],
         )?;
         let mut record = audit.clone();
         record.resources.conversations.extend(affected);

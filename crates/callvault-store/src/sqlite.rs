@@ -267,6 +267,7 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         created_at: r.get(3)?,
         n_turns: r.get::<_, i64>(4)? as u64,
         created_by: r.get(5)?,
+        erased_at: r.get(6)?,
     })
 }
 
@@ -490,7 +491,7 @@ impl Store for SqliteStore {
         Ok(self
             .read()?
             .prepare_cached(
-                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by
+                "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by, c.erased_at
                  FROM conversations c WHERE c.tenant = ?1 AND c.id = ?2",
             )?
             .query_row(params![tenant, id], conversation_row)
@@ -505,7 +506,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<ConversationRow>, StoreError> {
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by
+            "SELECT c.tenant, c.id, c.customer_ref, c.created_at, (SELECT COALESCE(MAX(t.seq) + 1, 0) FROM turns t WHERE t.tenant = c.tenant AND t.conversation = c.id), c.created_by, c.erased_at
              FROM conversations c WHERE c.tenant = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3",
         )?;
         let rows = stmt.query_map(
@@ -767,6 +768,11 @@ impl Store for SqliteStore {
             "UPDATE tokens SET blind_index = NULL, sealed = NULL WHERE tenant = ?1 AND in_turn = 0 AND conversation IN
              (SELECT id FROM conversations WHERE tenant = ?1 AND customer_ref = ?2)",
             params![tenant, customer_ref],
+        )?;
+        tx.execute(
+            "UPDATE conversations SET erased_at = ?3
+             WHERE tenant = ?1 AND customer_ref = ?2 AND erased_at IS NULL",
+            params![tenant, customer_ref, audit.time_ms],
         )?;
         let mut record = audit.clone();
         record.resources.conversations.extend(affected);
@@ -1652,6 +1658,7 @@ mod tests {
             created_at: 1,
             n_turns: 0,
             created_by: "ingest-1".into(),
+            erased_at: None,
         };
         store
             .commit_unsynced(std::slice::from_ref(&conversation), &[], &[], &[])

@@ -172,6 +172,7 @@ fn retention_and_legal_hold<B: Backend>(backend: &B) {
             created_at,
             n_turns: 0,
             created_by: "tester".into(),
+            erased_at: None,
         };
         create(&store, &row);
         // Each conversation has a token from its turn and one met outside a turn (the proxy).
@@ -351,6 +352,7 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
             created_at: 1,
             n_turns: 0,
             created_by: "tester".into(),
+            erased_at: None,
         };
         create(&store, &row);
     }
@@ -457,12 +459,18 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
         .unwrap()
         .is_empty());
 
-    let erased = store
-        .erase_customer("acme", "cust-1", &rec(Action::CustomerErase))
-        .unwrap();
+    let erasure = rec(Action::CustomerErase);
+    let erased = store.erase_customer("acme", "cust-1", &erasure).unwrap();
     assert_eq!(
         (erased.conversations, erased.turns, erased.tokens),
         (1, 2, 2)
+    );
+    // The customer's conversation is marked erased (it takes no new turn); others are not.
+    let c1 = store.conversation("acme", "c1").unwrap().unwrap();
+    assert_eq!(c1.erased_at, Some(erasure.time_ms));
+    assert_eq!(
+        store.conversation("acme", "c2").unwrap().unwrap().erased_at,
+        None
     );
     assert!(store
         .tokens("acme", "c1")
