@@ -137,7 +137,7 @@ fn main() {
                                 Some("203.0.113.66".into()),
                             )
                             .await;
-                        if matches!(r, Err(callvault_core::CoreError::RateLimited)) {
+                        if matches!(r, Err(callvault_core::CoreError::RateLimited(_))) {
                             refused.fetch_add(1, Ordering::Relaxed);
                         }
                     });

@@ -453,6 +453,7 @@ impl Core {
         self.authorize(p, Permission::Ingest, Action::ConversationCreate)
             .await?;
         check_ref(customer_ref, self.config.max_ref_bytes)?;
+        self.check_ref_opaque(customer_ref)?;
         // The customer's keys are made (or loaded) now, as the call starts, so that its first
         // turn does not wait for a data key to be written.
         self.customer_keys(&p.tenant, customer_ref).await?;
@@ -1115,6 +1116,30 @@ pub(crate) fn distinct_sorted<'a>(types: impl Iterator<Item = &'a str>) -> Vec<S
     out.sort();
     out.dedup();
     out
+}
+
+impl Core {
+    /// A customer reference is kept in the clear (erasure finds the customer by it), so it
+    /// must not be personal data itself: a reference in which the detector finds a value the
+    /// policy redacts ("4111 1111 1111 1111", "maria.gonzalez@example.com", "415-555-0134")
+    /// is refused, and nothing is written.
+    fn check_ref_opaque(&self, customer_ref: &str) -> Result<(), CoreError> {
+        let spaced = customer_ref.replace(['-', '_', '.', ':', '/'], " ");
+        let found = [customer_ref, spaced.as_str()]
+            .into_iter()
+            .flat_map(callvault_detect::detect)
+            .find(|f| self.policy.action(f.entity) != callvault_detect::Action::Keep);
+        match found {
+            Some(f) => Err(CoreError::invalid(
+                "customer_ref_personal_data",
+                format!(
+                    "customer_ref looks like personal data ({}); use an opaque id from your own systems",
+                    f.entity.as_str()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 fn check_ref(customer_ref: &str, max: usize) -> Result<(), CoreError> {

@@ -18,9 +18,9 @@ pub enum CoreError {
     /// The request is well-formed but its content is refused.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
-    /// Too many requests for this principal.
+    /// Too many requests for this principal; try again after this many seconds.
     #[error("rate limit exceeded")]
-    RateLimited,
+    RateLimited(u32),
     /// The customer was erased; their originals are gone.
     #[error("the customer's data has been erased")]
     Erased,

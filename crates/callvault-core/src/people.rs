@@ -381,7 +381,7 @@ impl Core {
             return Err(if why == "malformed" {
                 CoreError::Unauthenticated
             } else {
-                CoreError::RateLimited
+                CoreError::RateLimited(60)
             });
         }
         let permit = Arc::clone(&people.hashing)

@@ -131,7 +131,7 @@ impl Core {
             record.outcome = Outcome::Denied;
             record.detail = Some("rate limited".into());
             self.append_audit(record).await?;
-            return Err(CoreError::RateLimited);
+            return Err(CoreError::RateLimited(60));
         }
         let ids = distinct_sorted(request.tokens.iter().map(String::as_str));
         let n_asked = ids.len();

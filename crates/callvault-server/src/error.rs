@@ -13,6 +13,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
+    /// Seconds for `Retry-After` (rate limits).
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -31,6 +33,7 @@ impl ApiError {
             status,
             code,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 }
@@ -43,13 +46,17 @@ impl From<CoreError> for ApiError {
             CoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             CoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             CoreError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code),
-            CoreError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            CoreError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             CoreError::Erased => (StatusCode::GONE, "erased"),
             CoreError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             CoreError::AuditFailed => (StatusCode::SERVICE_UNAVAILABLE, "audit_log_failed"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
-        ApiError::new(status, code, detail)
+        let mut error = ApiError::new(status, code, detail);
+        if let CoreError::RateLimited(seconds) = e {
+            error.retry_after = Some(seconds);
+        }
+        error
     }
 }
 
@@ -69,6 +76,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -76,5 +88,19 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_say_when_to_retry() {
+        let response = ApiError::from(CoreError::RateLimited(60)).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "60");
+        let response = ApiError::from(CoreError::Forbidden("no")).into_response();
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
     }
 }

@@ -37,23 +37,28 @@ where
 /// records its tenant. Shared by [`Authenticated`] and the proxy, which answers errors in its
 /// own shape.
 pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Principal, CoreError> {
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .unwrap_or("");
+    let token = bearer(&parts.headers);
     let principal = state.core.authenticate(token, peer(parts)).await?;
     if let Some(log) = parts.extensions.get::<std::sync::Arc<crate::RequestLog>>() {
         let _ = log.tenant.set(principal.tenant.clone());
     }
     let key = (principal.tenant.clone(), principal.id.clone());
     if state.limiter.check_key(&key).is_err() {
-        return Err(CoreError::RateLimited);
+        return Err(CoreError::RateLimited(1));
     }
     Ok(principal)
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header (the scheme in any case, RFC 9110
+/// 11.1), or "" when there is none.
+pub fn bearer(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .unwrap_or("")
 }
 
 /// The peer address, when served over a socket (tests through `oneshot` have none).

@@ -107,7 +107,10 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         "/v1/chat/completions",
         axum::routing::post(proxy::chat_completions),
     );
-    request_layers(api_layers(routes::router(), config).merge(proxy)).with_state(state)
+    let routes = api_layers(routes::router(), config)
+        .merge(proxy)
+        .method_not_allowed_fallback(routes::method_not_allowed);
+    request_layers(routes).with_state(state)
 }
 
 /// The layers of every API route: the body size cap and the request timeout.
@@ -159,11 +162,7 @@ async fn log_request(
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+        .filter(|v| looks_like_an_id(v))
         .unwrap_or("not-an-id")
         .to_owned();
     let log = Arc::new(RequestLog::default());
@@ -179,6 +178,17 @@ async fn log_request(
         "request"
     );
     response
+}
+
+/// Whether a caller's request id may be logged: up to 64 letters, digits, '-' and '_', in
+/// which the detector finds nothing ("Maria-Gonzalez-4111111111111111" is not an id).
+fn looks_like_an_id(v: &str) -> bool {
+    v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && callvault_detect::Detector::new()
+            .detect(&v.replace(['-', '_'], " "))
+            .is_empty()
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then commits queued turns.
@@ -240,6 +250,31 @@ async fn purge_job(core: Arc<Core>, interval: Duration) {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "retention purge failed"),
             Err(e) => tracing::error!(error = %e, "retention purge panicked"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_an_id;
+
+    #[test]
+    fn only_ids_without_personal_data_are_logged() {
+        for id in [
+            "0b6e3c52-7a0f-4a43-9d62-1f1f3a2b9c10",
+            "req_01HZX3K9",
+            "trace-7f3a9c",
+        ] {
+            assert!(looks_like_an_id(id), "{id}");
+        }
+        for text in [
+            "Maria-Gonzalez-4111111111111111",
+            "4111-1111-1111-1111",
+            "call-415-555-0134",
+            "has spaces",
+            &"a".repeat(65),
+        ] {
+            assert!(!looks_like_an_id(text), "{text}");
         }
     }
 }

@@ -118,12 +118,16 @@ fn from_core(e: CoreError) -> Response {
             "not_found",
             &format!("{what} not found"),
         ),
-        CoreError::RateLimited => openai_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_error",
-            "rate_limited",
-            "rate limit exceeded",
-        ),
+        CoreError::RateLimited(seconds) => {
+            let mut response = openai_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "rate_limited",
+                "rate limit exceeded",
+            );
+            (response.headers_mut()).insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
         CoreError::Invalid { code, message } => openai_error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",

@@ -12,7 +12,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use callvault_core::{CoreError, Speaker, TurnInput};
 use callvault_store::Principal;
@@ -65,14 +65,7 @@ pub async fn upgrade(
             )
         })?;
     // Kept to re-check the token on every message: a revoked or expired token ends the stream.
-    let token = Zeroizing::new(
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned())
-            .unwrap_or_default(),
-    );
+    let token = Zeroizing::new(crate::extract::bearer(&headers).to_owned());
     let max = state.max_message_bytes;
     Ok(ws
         .max_message_size(max)

@@ -439,6 +439,55 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
             Some("invalid_customer_ref")
         )
     );
+    // A customer reference is stored in the clear: one that is personal data is refused.
+    let before = f.store.list_conversations("acme", None, 100).unwrap().len();
+    for customer_ref in [
+        "4111 1111 1111 1111",
+        "maria.gonzalez@example.com",
+        "415-555-0134",
+    ] {
+        let (status, problem) = post(
+            &f.router,
+            "/v1/conversations",
+            &f.acme_ingest,
+            json!({ "customer_ref": customer_ref }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{customer_ref}");
+        assert_eq!(problem["code"], "customer_ref_personal_data");
+        assert!(!problem.to_string().contains(customer_ref), "{problem}");
+    }
+    assert_eq!(
+        f.store.list_conversations("acme", None, 100).unwrap().len(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_problem_json_and_the_bearer_scheme_is_any_case() {
+    let f = fixture();
+    let (status, problem, content_type) = call(
+        &f.router,
+        "PUT",
+        "/v1/conversations",
+        Some(&f.acme_ingest),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(problem["code"], "method_not_allowed");
+    for scheme in ["bearer", "BEARER"] {
+        let req = Request::builder()
+            .method("GET")
+            .uri("/v1/conversations")
+            .header("authorization", format!("{scheme} {}", f.acme_ingest))
+            .body(Body::empty())
+            .unwrap();
+        let response = f.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
 }
 
 #[tokio::test]

@@ -183,6 +183,14 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
 
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    // Owner-only: the database holds sealed originals, redacted text and token hashes, and
+    // SQLite creates its files (WAL included) with the process's umask.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&args.data_dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", args.data_dir.display()))?;
+    }
     let (store, table, url): (Arc<dyn Store>, Arc<dyn KeyTable>, String) = match &args.store_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let store = Arc::new(PostgresStore::open(url)?);

@@ -15,6 +15,7 @@ mod interchange;
 mod principal;
 mod redact;
 mod serve;
+mod tenant;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -89,6 +90,9 @@ enum Command {
     /// Manage principals (people and services) of a tenant, as the operator.
     #[command(subcommand)]
     Principal(principal::PrincipalCommand),
+    /// Add tenants to an initialized data directory, as the operator.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
     /// Check or export the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -153,6 +157,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Principal(command) => principal::run(command),
+        Command::Tenant(command) => tenant::run(command),
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
         Command::Audit(AuditCommand::Export(args)) => audit::export(&args),
         Command::Redact { input, jsonl } => redact::run(input.as_deref(), jsonl),

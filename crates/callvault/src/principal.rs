@@ -84,6 +84,13 @@ pub fn run(command: PrincipalCommand) -> Result<ExitCode> {
     };
     let config = Config::load(&at.data_dir, None)?;
     let (store, vault) = crate::serve::open_parts(&config)?;
+    if store.principals(&at.tenant)?.is_empty() {
+        bail!(
+            "no tenant {:?} in {} (`callvault tenant add` makes one)",
+            at.tenant,
+            at.data_dir.display()
+        );
+    }
     let core = Arc::new(
         Core::new(store, vault, CoreConfig::default(), AuditConfig::default())
             .context("opening the audit log")?,

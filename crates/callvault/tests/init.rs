@@ -59,6 +59,16 @@ fn init_creates_a_data_dir_and_a_key_file_and_never_overwrites_them() {
         assert!(json[token].as_str().unwrap().starts_with("cvt_"), "{json}");
     }
     assert!(data.join("callvault.db").exists() && data.join("callvault.toml").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "the data directory is the owner's only"
+        );
+    }
     let original = std::fs::read(&path).unwrap();
     PassphraseKeyFile::open(&path, &SecretString::from(PASSPHRASE.to_owned())).unwrap();
 

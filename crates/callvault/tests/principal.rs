@@ -164,3 +164,51 @@ fn operators_add_people_and_services_who_then_log_in() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn operators_add_tenants_that_never_see_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = common::init(dir.path());
+    let tenant = |args: &[&str]| {
+        Command::new(common::bin())
+            .arg("tenant")
+            .args(args)
+            .arg("--data-dir")
+            .arg(&setup.data)
+            .env("CALLVAULT_PASSPHRASE", common::PASSPHRASE)
+            .output()
+            .unwrap()
+    };
+    let out = tenant(&["add", "--tenant", "globex", "--name", "Globex"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let globex: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(globex["tenant"], "globex");
+    let again = tenant(&["add", "--tenant", "globex"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    assert!(again.stdout.is_empty());
+    // An operator naming a tenant that does not exist is told so.
+    let (ok, _, err) = principal(&setup.data, &["list", "--tenant", "nope"]);
+    assert!(!ok && err.contains("no tenant \"nope\""), "{err}");
+
+    let server = common::serve(&setup.data);
+    let ingest = globex["ingest_token"].as_str().unwrap();
+    let conv = server.post("/v1/conversations", ingest, json!({"customer_ref": "g-1"}));
+    let id = conv["id"].as_str().unwrap();
+    assert_eq!(
+        server.get(&format!("/v1/conversations/{id}"), ingest)["id"],
+        id
+    );
+    let other = ureq::get(&format!("{}/v1/conversations/{id}", server.base))
+        .set("authorization", &format!("Bearer {}", setup.admin))
+        .call();
+    assert!(
+        matches!(other, Err(ureq::Error::Status(404, _))),
+        "{other:?}"
+    );
+    server.stop();
+}
