@@ -83,12 +83,25 @@ impl AppState {
     }
 }
 
+/// The request latency histogram's name.
+const REQUEST_SECONDS: &str = "callvault_http_request_duration_seconds";
+
 /// The process's metrics recorder, installed on first use.
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            // Request latencies as a Prometheus histogram (buckets in seconds) rather than a
+            // summary, so that servers can be aggregated.
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full(REQUEST_SECONDS.into()),
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+                    ],
+                )
+                .map(|b| b.build_recorder())
+                .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
             let handle = recorder.handle();
             // Another recorder may be installed already (an embedding program's): then ours
             // still renders what it counted itself.
@@ -168,6 +181,16 @@ async fn log_request(
     let log = Arc::new(RequestLog::default());
     req.extensions_mut().insert(Arc::clone(&log));
     let response = next.run(req).await;
+    // Per matched route (a bounded set: the templates, or "unmatched") and status.
+    let route_label = route.clone().unwrap_or_else(|| "unmatched".to_owned());
+    metrics::counter!(
+        "callvault_http_requests_total",
+        "route" => route_label.clone(),
+        "status" => response.status().as_u16().to_string()
+    )
+    .increment(1);
+    metrics::histogram!(REQUEST_SECONDS, "route" => route_label)
+        .record(started.elapsed().as_secs_f64());
     tracing::info!(
         method = %method,
         route = route.as_deref().unwrap_or("unmatched"),

@@ -708,3 +708,44 @@ async fn openapi_describes_every_route() {
     assert!(doc["components"]["schemas"]["TurnOut"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status_without_values() {
+    let f = fixture();
+    let (_, conv) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({"customer_ref": "c-metrics"}),
+    )
+    .await;
+    let id = conv["id"].as_str().unwrap();
+    let (status, _) = post(
+        &f.router,
+        &format!("/v1/conversations/{id}/turns"),
+        &f.acme_ingest,
+        json!({"speaker": "customer", "text": "call me at 415 555 0134"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let response = f.router.clone().oneshot(req).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(
+        text.contains(
+            r#"callvault_http_requests_total{route="/v1/conversations/{id}/turns",status="201"}"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"callvault_http_request_duration_seconds_bucket{route="/v1/conversations/{id}/turns",le="0.1"}"#),
+        "{text}"
+    );
+    for value in ["4155550134", "415 555 0134", id, "c-metrics"] {
+        assert!(!text.contains(value), "{value} in metrics");
+    }
+}
