@@ -130,6 +130,15 @@ pub fn nanp_valid(d: &str) -> bool {
     b[0] >= b'2' && b[3] >= b'2' && !n11(&b[0..3]) && !n11(&b[3..6])
 }
 
+/// A phone number's digits as they are indexed: a North American number without its country
+/// code ("+1 415 555 0134" and "415-555-0134" are one value), any other as said.
+pub fn canonical_phone(mut digits: String) -> String {
+    if digits.len() == 11 && digits.starts_with('1') && nanp_valid(&digits[1..]) {
+        digits.remove(0);
+    }
+    digits
+}
+
 /// A real calendar date (proleptic Gregorian), years 1900 to 2100.
 pub fn date_valid(year: u32, month: u32, day: u32) -> bool {
     if !(1900..=2100).contains(&year) || !(1..=12).contains(&month) || day == 0 {

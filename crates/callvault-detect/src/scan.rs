@@ -156,6 +156,11 @@ impl<'a> Scan<'a> {
         score: f32,
         value: String,
     ) {
+        let value = if entity == EntityType::PhoneNumber {
+            crate::checks::canonical_phone(value)
+        } else {
+            value
+        };
         if start < end {
             self.out.push(Finding {
                 entity,

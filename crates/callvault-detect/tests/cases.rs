@@ -1009,3 +1009,23 @@ fn false_positive_traps() {
     none("the appointment is on march third at three thirty pm");
     none("Turn the thermostat to 72 degrees, it's 20% off today.");
 }
+
+#[test]
+fn a_north_american_number_is_one_value_with_or_without_its_country_code() {
+    let value = |text: &str| {
+        let found = detect(text);
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        assert_eq!(found[0].entity, EntityType::PhoneNumber, "{text}");
+        found[0].value.expose_secret().to_owned()
+    };
+    for text in [
+        "call me at +1 415 555 0134",
+        "call me at 1-415-555-0134",
+        "call me at (415) 555-0134",
+        "my number is one four one five five five five zero one three four",
+    ] {
+        assert_eq!(value(text), "4155550134", "{text}");
+    }
+    // Other countries keep their code.
+    assert_eq!(value("call me at +44 20 7946 0958"), "442079460958");
+}

@@ -83,6 +83,9 @@ impl AppState {
     }
 }
 
+/// How often histogram samples are folded into their buckets.
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The request latency histogram's name.
 const REQUEST_SECONDS: &str = "callvault_http_request_duration_seconds";
 
@@ -106,6 +109,19 @@ pub fn metrics_handle() -> PrometheusHandle {
             // Another recorder may be installed already (an embedding program's): then ours
             // still renders what it counted itself.
             let _ = metrics::set_global_recorder(recorder);
+            // Histogram samples wait in a buffer until they are folded into their buckets, which
+            // a scrape or an upkeep does: without a scraper the buffer grew by every request's
+            // latency (the soak's RSS climbed from 189 to 285 MB between 150 s and 420 s).
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(METRICS_UPKEEP);
+                    upkeep.run_upkeep();
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start the metrics upkeep thread");
+            }
             handle
         })
         .clone()

@@ -44,6 +44,19 @@ async fn call(
     (status, value, content_type)
 }
 
+/// A new conversation of acme's, by its ingest token; its id.
+async fn new_conversation(f: &common::Fixture, customer_ref: &str) -> String {
+    let (status, conv) = post(
+        &f.router,
+        "/v1/conversations",
+        &f.acme_ingest,
+        json!({ "customer_ref": customer_ref }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{conv}");
+    conv["id"].as_str().unwrap().to_owned()
+}
+
 async fn post(router: &Router, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
     let (s, v, _) = call(
         router,
@@ -212,14 +225,7 @@ async fn turns_are_redacted_labelled_consistently_and_searchable() {
 #[tokio::test]
 async fn every_route_refuses_the_wrong_caller() {
     let f = fixture();
-    let (_, conv) = post(
-        &f.router,
-        "/v1/conversations",
-        &f.acme_ingest,
-        json!({"customer_ref": "c"}),
-    )
-    .await;
-    let id = conv["id"].as_str().unwrap().to_owned();
+    let id = new_conversation(&f, "c").await;
     let turn_body = json!({"speaker": "agent", "text": "hello"}).to_string();
     let routes: Vec<(&str, String, Option<String>)> = vec![
         (
@@ -328,14 +334,7 @@ async fn every_route_refuses_the_wrong_caller() {
 #[tokio::test]
 async fn bad_input_gets_problem_json_and_writes_nothing() {
     let f = fixture();
-    let (_, conv) = post(
-        &f.router,
-        "/v1/conversations",
-        &f.acme_ingest,
-        json!({"customer_ref": "c"}),
-    )
-    .await;
-    let id = conv["id"].as_str().unwrap().to_owned();
+    let id = new_conversation(&f, "c").await;
     let uri = format!("/v1/conversations/{id}/turns");
     let secret = "4111 1111 1111 1111";
     let cases: Vec<(&str, Body, bool, StatusCode, &str)> = vec![
@@ -710,16 +709,42 @@ async fn openapi_describes_every_route() {
 }
 
 #[tokio::test]
-async fn metrics_count_requests_by_route_and_status_without_values() {
+async fn a_phone_number_is_found_with_or_without_its_country_code() {
     let f = fixture();
-    let (_, conv) = post(
+    let id = &new_conversation(&f, "c-phone").await;
+    let turns = format!("/v1/conversations/{id}/turns");
+    let (_, first) = post(
         &f.router,
-        "/v1/conversations",
+        &turns,
         &f.acme_ingest,
-        json!({"customer_ref": "c-metrics"}),
+        json!({"speaker": "customer", "text": "call me at +1 415 555 0177"}),
     )
     .await;
-    let id = conv["id"].as_str().unwrap();
+    let (_, again) = post(
+        &f.router,
+        &turns,
+        &f.acme_ingest,
+        json!({"speaker": "customer", "text": "again, 415-555-0177"}),
+    )
+    .await;
+    assert_eq!(first["findings"][0]["token"], again["findings"][0]["token"]);
+    for value in ["4155550177", "+1 (415) 555-0177"] {
+        let (status, hits) = post(
+            &f.router,
+            "/v1/search",
+            &f.acme_admin,
+            json!({"type": "PHONE_NUMBER", "value": value}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{hits}");
+        assert_eq!(hits["matches"][0]["conversation"], id.as_str(), "{value}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status_without_values() {
+    let f = fixture();
+    let id = &new_conversation(&f, "c-metrics").await;
     let (status, _) = post(
         &f.router,
         &format!("/v1/conversations/{id}/turns"),
