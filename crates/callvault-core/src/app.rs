@@ -445,7 +445,19 @@ impl Core {
         Ok(hit)
     }
 
+    /// Starts a conversation for a customer reference given by the caller (refused if it is
+    /// personal data itself).
     pub async fn create_conversation(
+        &self,
+        p: &Principal,
+        customer_ref: &str,
+    ) -> Result<ConversationRow, CoreError> {
+        self.check_ref_opaque(customer_ref)?;
+        self.open_conversation(p, customer_ref).await
+    }
+
+    /// Starts a conversation; the reference is the caller's or one the server made.
+    pub(crate) async fn open_conversation(
         &self,
         p: &Principal,
         customer_ref: &str,
@@ -453,7 +465,6 @@ impl Core {
         self.authorize(p, Permission::Ingest, Action::ConversationCreate)
             .await?;
         check_ref(customer_ref, self.config.max_ref_bytes)?;
-        self.check_ref_opaque(customer_ref)?;
         // The customer's keys are made (or loaded) now, as the call starts, so that its first
         // turn does not wait for a data key to be written.
         self.customer_keys(&p.tenant, customer_ref).await?;
@@ -1120,15 +1131,19 @@ pub(crate) fn distinct_sorted<'a>(types: impl Iterator<Item = &'a str>) -> Vec<S
 
 impl Core {
     /// A customer reference is kept in the clear (erasure finds the customer by it), so it
-    /// must not be personal data itself: a reference in which the detector finds a value the
-    /// policy redacts ("4111 1111 1111 1111", "maria.gonzalez@example.com", "415-555-0134")
-    /// is refused, and nothing is written.
+    /// must not be personal data itself: a reference in which the detector is confident of a
+    /// value the policy redacts ("4111 1111 1111 1111", "maria.gonzalez@example.com",
+    /// "415-555-0134") is refused, and nothing is written. Weak readings (an 8-digit number
+    /// read as a phone number for want of a better one: "cust-10293847") are not.
     fn check_ref_opaque(&self, customer_ref: &str) -> Result<(), CoreError> {
         let spaced = customer_ref.replace(['-', '_', '.', ':', '/'], " ");
         let found = [customer_ref, spaced.as_str()]
             .into_iter()
             .flat_map(callvault_detect::detect)
-            .find(|f| self.policy.action(f.entity) != callvault_detect::Action::Keep);
+            .find(|f| {
+                f.score >= REF_REFUSE_SCORE
+                    && self.policy.action(f.entity) != callvault_detect::Action::Keep
+            });
         match found {
             Some(f) => Err(CoreError::invalid(
                 "customer_ref_personal_data",
@@ -1141,6 +1156,9 @@ impl Core {
         }
     }
 }
+
+/// How confident a finding in a customer reference must be to refuse it.
+const REF_REFUSE_SCORE: f32 = 0.85;
 
 fn check_ref(customer_ref: &str, max: usize) -> Result<(), CoreError> {
     if customer_ref.is_empty()

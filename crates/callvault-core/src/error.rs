@@ -47,6 +47,9 @@ impl CoreError {
 
 impl From<callvault_store::StoreError> for CoreError {
     fn from(e: callvault_store::StoreError) -> CoreError {
+        if matches!(e, callvault_store::StoreError::Erased) {
+            return CoreError::Erased;
+        }
         tracing::error!(error = %e, "store failure");
         CoreError::Internal
     }

@@ -262,7 +262,7 @@ impl Core {
         let conversation = match conversation {
             Some(id) => id.to_owned(),
             None => {
-                self.create_conversation(p, &format!("proxy:{}", p.id))
+                self.open_conversation(p, &format!("proxy:{}", p.id))
                     .await?
                     .id
             }

@@ -300,13 +300,17 @@ fn run(
                     );
                     let audit_only = job.0.is_empty() && job.1.is_empty() && job.2.is_empty();
                     let result = store.commit(job.0, job.1, job.2, job.3).map_err(|e| {
+                        if matches!(e, callvault_store::StoreError::Erased) {
+                            return CoreError::Erased;
+                        }
                         tracing::error!(error = %e, "commit failed");
                         if audit_only {
                             health.trip("an audit append failed");
                         }
                         CoreError::Internal
                     });
-                    failed += usize::from(result.is_err());
+                    // A refusal (an erased conversation) is not a failing store.
+                    failed += usize::from(matches!(result, Err(CoreError::Internal)));
                     waiter.answer(result);
                 }
                 if failed == n_jobs {

@@ -121,3 +121,37 @@ async fn context_labels_and_sequence_survive_a_restart() {
         .await
         .is_err());
 }
+
+/// A server that still holds a conversation in memory when another erases its customer (here
+/// the store is told directly, as another server's erasure would) cannot add to it: the schema
+/// refuses, the caller gets `Erased`, and nothing is written.
+#[tokio::test]
+async fn a_conversation_held_in_memory_takes_no_turn_after_its_customer_is_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, store) = core(dir.path(), true);
+    let tokens = Core::provision_tenant(store.as_ref(), core.vault(), "acme", "Acme").unwrap();
+    let p = core.authenticate(&tokens.ingest_token, None).await.unwrap();
+    let conv = core.create_conversation(&p, "cust-9").await.unwrap();
+    core.ingest(&p, &conv.id, turn(Speaker::Customer, "hello"))
+        .await
+        .unwrap();
+    let record = callvault_audit::AuditRecord::new(
+        "acme",
+        "elsewhere",
+        callvault_audit::Action::CustomerErase,
+    );
+    store.erase_customer("acme", "cust-9", &record).unwrap();
+    let refused = core
+        .ingest(
+            &p,
+            &conv.id,
+            turn(Speaker::Customer, "my card is 4111 1111 1111 1111"),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(callvault_core::CoreError::Erased)),
+        "{refused:?}"
+    );
+    assert_eq!(store.turns("acme", &conv.id).unwrap().len(), 1);
+    core.shutdown();
+}

@@ -38,14 +38,14 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     // first the number fits types it ("the code on my card is 123" after "what's the
     // security code?" is the code). A name cue ("this is", "it's") says nothing about a
     // number after it.
-    let local_hit = scan
+    let local = scan
         .cue_before(run.first, CUE_WINDOW)
-        .filter(|h| !matches!(h.cue, Cue::Name | Cue::NameWeak));
-    let local = local_hit.map(|h| h.cue);
-    // A short number right after an amount word ("the balance is 250", "rent of 1450") is an
-    // amount: no earlier question types it, nor does a cue said before the amount word ("my
-    // card is blocked and the rent of 1450") unless the shape alone is clear (a Luhn-valid
-    // card, a phone number).
+        .map(|h| h.cue)
+        .filter(|c| !matches!(c, Cue::Name | Cue::NameWeak));
+    // A short number right after an amount word ("the balance is 250") is not the code or
+    // expiry a card given earlier implies. Only those implied questions yield to it: a question
+    // said ("what's your account number?" / "the one on my bill is 48213") or a cue in the
+    // turn still types the number.
     let amount = amount_word_before(scan, run);
 
     // An amount, a count or a time ("129 dollars", "$3,500", "2 nights") is no identifier,
@@ -62,11 +62,7 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     let pairs_code =
         local != Some(Cue::Expiry) && !scan.open_questions().any(|a| a.cue == Cue::Expiry);
     let fit = |cue: Cue, near: bool| by_cue(cue, run, d, &groups, near, pairs_code);
-    let amount_after_cue = local_hit.zip(amount).is_some_and(|(h, at)| at >= h.after);
-    if let Some(hit) = local
-        .and_then(|c| fit(c, true))
-        .filter(|&(_, score)| !amount_after_cue || score >= 0.9)
-    {
+    if let Some(hit) = local.and_then(|c| fit(c, true)) {
         return Some(hit);
     }
     if let Some(hit) = continuation(scan, run, d) {
@@ -75,7 +71,7 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     // A question from an earlier turn is weaker evidence than a cue said right before: an
     // address's house number still wins over it.
     if let Some((t, score)) = (scan.open_questions())
-        .filter(|_| amount.is_none())
+        .filter(|a| !(a.implicit && amount.is_some()))
         .find_map(|a| fit(a.cue, a.age == 0))
     {
         return Some((t, score * 0.75));
@@ -83,7 +79,7 @@ fn classify(scan: &Scan<'_>, run: &NumberRun, trailing: bool) -> Option<(T, f32)
     // The start of a value the speaker may finish in their next turn ("my number is four
     // one five ..."): typed by its cue now, so no part of it goes out in the clear. A
     // question counts only from the turn just before.
-    if trailing && amount.is_none() {
+    if trailing {
         let just_asked = scan.open_questions().filter(|a| a.age == 0).map(|a| a.cue);
         if let Some(hit) = local
             .into_iter()
@@ -164,13 +160,12 @@ fn after_thousands_comma(scan: &Scan<'_>, run: &NumberRun) -> bool {
         && t[run.first - 2].kind == crate::lex::TokenKind::Num
 }
 
-/// The token index of an amount word at most two tokens before a number of up to six digits
-/// ("balance is 250", "payment of 120", "owe 80").
+/// An amount word at most two tokens before a number of up to six digits ("balance is 250",
+/// "payment of 120", "owe 80").
 fn amount_word_before(scan: &Scan<'_>, run: &NumberRun) -> Option<usize> {
     const AMOUNTS: &[&str] = &[
-        "amount", "balance", "bill", "charge", "charged", "cost", "costs", "deposit", "due", "fee",
-        "fees", "owe", "owed", "paid", "pay", "paying", "payment", "price", "refund", "rent",
-        "total",
+        "amount", "balance", "charge", "charged", "cost", "costs", "fee", "fees", "owe", "owed",
+        "paid", "pay", "paying", "payment", "price", "refund", "rent", "total",
     ];
     if run.len() > 6 {
         return None;

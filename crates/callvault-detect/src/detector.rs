@@ -136,12 +136,7 @@ pub(crate) fn detect_with(text: &str, ctx: &TurnContext) -> (Vec<Finding>, Carry
         .iter()
         .filter(|f| classify::answers(f.entity, f.value.expose_secret()))
         .collect();
-    // A card given implies its expiry and code next, unless the turn asks something after it
-    // ("... 1111. how much do I owe?").
-    let whole_card = found.iter().any(|f| {
-        f.entity == EntityType::CreditCard
-            && !(scan.tokens.iter()).any(|t| t.start >= f.end && t.is_punct('?'))
-    });
+    let whole_card = found.iter().any(|f| f.entity == EntityType::CreditCard);
     let found: Vec<EntityType> = found.iter().map(|f| f.entity).collect();
     // A number at the very end of the turn may continue in the speaker's next turn, unless
     // it is whole already. One that went on from the speaker's previous turn carries all its

@@ -790,6 +790,38 @@ fn questions_stay_open_until_a_value_of_their_type_answers() {
             "123",
             T::CardCvv,
         ),
+        // An amount word only keeps a number from the questions a card implies: a question
+        // said, or a cue in the turn, still types it.
+        (
+            &[
+                ("agent", "what's your account number?"),
+                ("customer", "the one on my bill is 48213"),
+            ],
+            "48213",
+            T::AccountId,
+        ),
+        (
+            &[("customer", "the bank account for the deposit is 482913")],
+            "482913",
+            T::BankAccount,
+        ),
+        (
+            &[
+                ("agent", "and the zip code?"),
+                ("customer", "the zip on my bill is 94110"),
+            ],
+            "94110",
+            T::ZipCode,
+        ),
+        // A question after the card does not close its implied code.
+        (
+            &[
+                ("customer", "4111 1111 1111 1111, did you get that?"),
+                ("customer", "123"),
+            ],
+            "123",
+            T::CardCvv,
+        ),
         // A four-digit code read in pairs, when no expiry was asked.
         (
             &[
@@ -946,24 +978,11 @@ fn amounts_after_a_question_stay_amounts() {
             ("agent", "what's your account number?"),
             ("customer", "I want to send 1220 dollars to Jasbir"),
         ][..],
-        // An amount word right before a short number: no question types it.
+        // An amount word right before a short number: not the code a card implies.
         &[
             ("customer", "my card number is 4111 1111 1111 1111"),
             ("customer", "04 27"),
             ("agent", "the balance is 250"),
-        ][..],
-        &[
-            ("agent", "what is the one time code?"),
-            ("customer", "the payment of 120 failed"),
-        ][..],
-        &[("customer", "my card is blocked and the rent of 1450 is due")][..],
-        // A card followed by a question of another kind implies no code next.
-        &[
-            (
-                "customer",
-                "my card is 4111 1111 1111 1111. how much do I owe?",
-            ),
-            ("agent", "250"),
         ][..],
     ] {
         let (text, found) = last_turn(turns);
@@ -1028,4 +1047,24 @@ fn a_north_american_number_is_one_value_with_or_without_its_country_code() {
     }
     // Other countries keep their code.
     assert_eq!(value("call me at +44 20 7946 0958"), "442079460958");
+}
+
+#[test]
+fn waiting_keeps_a_question_open_only_twice() {
+    let mut turns = vec![
+        ("agent", "What's the CVV on the back?"),
+        ("customer", "hold on"),
+        ("customer", "one sec"),
+        ("customer", "hang on"),
+        ("agent", "okay"),
+    ];
+    turns.push(("customer", "123"));
+    let (_, found) = last_turn(&turns);
+    assert!(
+        found.iter().any(|f| f.entity == EntityType::CardCvv),
+        "three turns after the question, two of them waiting: {found:?}"
+    );
+    turns.insert(5, ("agent", "still there?"));
+    let (_, found) = last_turn(&turns);
+    assert!(found.is_empty(), "the question has closed: {found:?}");
 }

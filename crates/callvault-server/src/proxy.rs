@@ -134,6 +134,12 @@ fn from_core(e: CoreError) -> Response {
             code,
             &message,
         ),
+        CoreError::Erased => openai_error(
+            StatusCode::GONE,
+            "invalid_request_error",
+            "erased",
+            "the conversation's customer was erased",
+        ),
         CoreError::AuditFailed => openai_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "server_error",

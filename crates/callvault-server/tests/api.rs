@@ -460,6 +460,17 @@ async fn bad_input_gets_problem_json_and_writes_nothing() {
         f.store.list_conversations("acme", None, 100).unwrap().len(),
         before
     );
+    // Ordinary ids with digits are not mistaken for personal data.
+    for customer_ref in ["cust-10293847", "CRM_000482913", "acct:7731"] {
+        let (status, body) = post(
+            &f.router,
+            "/v1/conversations",
+            &f.acme_ingest,
+            json!({ "customer_ref": customer_ref }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{customer_ref}: {body}");
+    }
 }
 
 #[tokio::test]

@@ -18,14 +18,25 @@ pub enum StoreError {
     /// or role).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A turn or token for a conversation whose customer was erased (refused by the schema).
+    #[error("the conversation was erased")]
+    Erased,
     /// Opening the database failed.
     #[error("cannot open the database at {path}: {reason}")]
     Open { path: String, reason: String },
 }
 
+/// The message of the schema's refusal to add to an erased conversation (migration 9).
+pub(crate) const ERASED_MESSAGE: &str = "conversation erased";
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
-        StoreError::Backend(e.to_string())
+        match e {
+            rusqlite::Error::SqliteFailure(_, Some(ref m)) if m == ERASED_MESSAGE => {
+                StoreError::Erased
+            }
+            e => StoreError::Backend(e.to_string()),
+        }
     }
 }
 

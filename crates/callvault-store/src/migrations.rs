@@ -244,8 +244,15 @@ ALTER TABLE audit_nodes_v8 RENAME TO audit_nodes;
 "#,
     r#"
 -- Version 9: when a conversation's customer was erased. An erased conversation keeps its
--- redacted turns (its originals and tokens are unreadable) and takes no new turn.
+-- redacted turns (its originals and tokens are unreadable) and takes no new turn or token: the
+-- triggers refuse them even from a server whose memory still holds the conversation.
 ALTER TABLE conversations ADD COLUMN erased_at INTEGER;
+CREATE TRIGGER turns_not_after_erasure BEFORE INSERT ON turns
+WHEN (SELECT erased_at FROM conversations WHERE tenant = NEW.tenant AND id = NEW.conversation) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'conversation erased'); END;
+CREATE TRIGGER tokens_not_after_erasure BEFORE INSERT ON tokens
+WHEN (SELECT erased_at FROM conversations WHERE tenant = NEW.tenant AND id = NEW.conversation) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'conversation erased'); END;
 "#,
 ];
 
@@ -462,7 +469,21 @@ DROP TABLE audit_nodes;
 ALTER TABLE audit_nodes_v8 RENAME TO audit_nodes;
 "#,
     r#"
--- Version 9: when a conversation's customer was erased (see the SQLite migration).
+-- Version 9: when a conversation's customer was erased (see the SQLite migration). The
+-- trigger reads committed rows: a batch racing an erasure that has not committed yet gets in,
+-- and its tokens may keep their blind index (a second erasure unlinks them).
 ALTER TABLE conversations ADD COLUMN erased_at BIGINT;
+CREATE FUNCTION callvault_not_after_erasure() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM conversations WHERE tenant = NEW.tenant AND id = NEW.conversation
+               AND erased_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'conversation erased';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER turns_not_after_erasure BEFORE INSERT ON turns
+    FOR EACH ROW EXECUTE FUNCTION callvault_not_after_erasure();
+CREATE TRIGGER tokens_not_after_erasure BEFORE INSERT ON tokens
+    FOR EACH ROW EXECUTE FUNCTION callvault_not_after_erasure();
 "#,
 ];

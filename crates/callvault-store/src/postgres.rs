@@ -39,6 +39,11 @@ impl std::fmt::Debug for PostgresStore {
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> StoreError {
+        if e.as_db_error()
+            .is_some_and(|d| d.message() == crate::error::ERASED_MESSAGE)
+        {
+            return StoreError::Erased;
+        }
         // The client's Display names the SQLSTATE and the server's message, never bound values.
         StoreError::Backend(e.to_string())
     }

@@ -468,6 +468,20 @@ fn conversations_turns_tokens_search_and_erasure<B: Backend>(backend: &B) {
     // The customer's conversation is marked erased (it takes no new turn); others are not.
     let c1 = store.conversation("acme", "c1").unwrap().unwrap();
     assert_eq!(c1.erased_at, Some(erasure.time_ms));
+    // The schema refuses anything new for it, from whichever server still holds it in memory.
+    let late = TurnWrite {
+        turn: turn("c1", 7),
+        new_tokens: vec![token("c1", "tok_late", 7)],
+    };
+    assert!(matches!(
+        store.commit(&[], std::slice::from_ref(&late), &[], &[]),
+        Err(callvault_store::StoreError::Erased)
+    ));
+    assert!(matches!(
+        store.commit(&[], &[], &[token("c1", "tok_proxy", 7)], &[]),
+        Err(callvault_store::StoreError::Erased)
+    ));
+    assert_eq!(store.turns("acme", "c1").unwrap().len(), 2);
     assert_eq!(
         store.conversation("acme", "c2").unwrap().unwrap().erased_at,
         None

@@ -181,16 +181,26 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
         }
     };
 
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    // Owner-only: the database holds sealed originals, redacted text and token hashes, and
-    // SQLite creates its files (WAL included) with the process's umask.
+    // Owner-only when made here: the database holds sealed originals, redacted text and token
+    // hashes, and SQLite creates its files (WAL included) with the process's umask. A directory
+    // that exists already keeps its mode; a warning says when others can read it.
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&args.data_dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("restricting {}", args.data_dir.display()))?;
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        dir.mode(0o700);
+        if let Ok(meta) = std::fs::metadata(&args.data_dir) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                eprintln!(
+                    "warning: {} is readable by other users; consider chmod 700",
+                    args.data_dir.display()
+                );
+            }
+        }
     }
+    dir.create(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let (store, table, url): (Arc<dyn Store>, Arc<dyn KeyTable>, String) = match &args.store_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let store = Arc::new(PostgresStore::open(url)?);
