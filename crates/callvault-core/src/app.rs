@@ -609,23 +609,28 @@ impl Core {
         ))
     }
 
-    /// Whether a conversation exists in the principal's tenant (before opening a stream).
+    /// Whether a conversation exists in the principal's tenant (before opening a stream);
+    /// `Erased` if its customer was erased.
     /// Recorded as `stream.open` (each final turn on the stream is a `turn.ingest` of its own;
     /// interim results are redacted in memory and stored nowhere).
     pub async fn conversation_exists(&self, p: &Principal, id: &str) -> Result<bool, CoreError> {
         self.authorize(p, Permission::Ingest, Action::StreamOpen)
             .await?;
         let (store, tenant, conv) = (Arc::clone(&self.store), p.tenant.clone(), id.to_owned());
-        let exists = blocking(move || store.conversation(&tenant, &conv))
-            .await??
-            .is_some();
+        let row = blocking(move || store.conversation(&tenant, &conv)).await??;
+        let exists = row.is_some();
+        let erased = row.is_some_and(|r| r.erased_at.is_some());
         let mut record = self.record(p, Action::StreamOpen);
         record.resources.conversations.push(id.to_owned());
-        if !exists {
+        if !exists || erased {
             record.outcome = Outcome::Failed;
-            record.detail = Some("not found".into());
+            record.detail = Some(if erased { "erased" } else { "not found" }.into());
         }
         self.append_audit(record).await?;
+        if erased {
+            // Its customer was erased: it takes no new turn, so no stream opens on it.
+            return Err(CoreError::Erased);
+        }
         Ok(exists)
     }
 

@@ -40,7 +40,7 @@ struct StreamIn {
 /// Live turns over a WebSocket: send `{"speaker", "text", "final"}` messages, receive
 /// `{"type": "partial" | "final" | "error", ...}` replies.
 #[utoipa::path(get, path = "/v1/conversations/{id}/stream", params(("id" = String, Path, description = "conversation id")),
-    responses((status = 101, description = "switching to WebSocket"), (status = 401, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem)),
+    responses((status = 101, description = "switching to WebSocket"), (status = 401, body = crate::routes::Problem), (status = 404, body = crate::routes::Problem), (status = 410, body = crate::routes::Problem)),
     security(("bearer" = [])))]
 pub async fn upgrade(
     State(state): State<AppState>,

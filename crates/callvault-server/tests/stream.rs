@@ -103,6 +103,33 @@ async fn live_turns_over_a_websocket() {
         .unwrap();
     assert!(tokio_tungstenite::connect_async(anonymous).await.is_err());
 
+    // Once its customer is erased, no stream opens on it: 410.
+    let admin = admin(&f).await;
+    f.state
+        .core
+        .erase_customer(&admin, "cust-ws")
+        .await
+        .unwrap();
+    let mut late = format!("ws://{addr}/v1/conversations/{id}/stream")
+        .into_client_request()
+        .unwrap();
+    // (The fixture's ingest token was revoked above: another ingest service.)
+    let ingest = f
+        .state
+        .core
+        .issue_token(&admin, "ingest-2", "ingest", None, None)
+        .unwrap();
+    late.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", ingest.token).parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(late).await.err() {
+        Some(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 410)
+        }
+        other => panic!("expected 410, got {other:?}"),
+    }
+
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
