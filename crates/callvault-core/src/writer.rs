@@ -299,15 +299,13 @@ fn run(
                         &audit[a.audit..b.audit],
                     );
                     let audit_only = job.0.is_empty() && job.1.is_empty() && job.2.is_empty();
+                    // `CoreError::from` logs a failure and keeps a refusal (erased) as such.
                     let result = store.commit(job.0, job.1, job.2, job.3).map_err(|e| {
-                        if matches!(e, callvault_store::StoreError::Erased) {
-                            return CoreError::Erased;
-                        }
-                        tracing::error!(error = %e, "commit failed");
-                        if audit_only {
+                        let e = CoreError::from(e);
+                        if audit_only && matches!(e, CoreError::Internal) {
                             health.trip("an audit append failed");
                         }
-                        CoreError::Internal
+                        e
                     });
                     // A refusal (an erased conversation) is not a failing store.
                     failed += usize::from(matches!(result, Err(CoreError::Internal)));

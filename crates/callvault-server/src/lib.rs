@@ -183,10 +183,11 @@ async fn log_request(
 ) -> axum::response::Response {
     let started = std::time::Instant::now();
     let method = req.method().clone();
+    // The matched template (a bounded set), or "unmatched".
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let request_id = req
         .headers()
         .get("x-request-id")
@@ -197,19 +198,17 @@ async fn log_request(
     let log = Arc::new(RequestLog::default());
     req.extensions_mut().insert(Arc::clone(&log));
     let response = next.run(req).await;
-    // Per matched route (a bounded set: the templates, or "unmatched") and status.
-    let route_label = route.clone().unwrap_or_else(|| "unmatched".to_owned());
     metrics::counter!(
         "callvault_http_requests_total",
-        "route" => route_label.clone(),
+        "route" => route.clone(),
         "status" => response.status().as_u16().to_string()
     )
     .increment(1);
-    metrics::histogram!(REQUEST_SECONDS, "route" => route_label)
+    metrics::histogram!(REQUEST_SECONDS, "route" => route.clone())
         .record(started.elapsed().as_secs_f64());
     tracing::info!(
         method = %method,
-        route = route.as_deref().unwrap_or("unmatched"),
+        route = route.as_str(),
         request_id = %request_id,
         tenant = log.tenant.get().map(String::as_str),
         status = response.status().as_u16(),
@@ -225,9 +224,7 @@ fn looks_like_an_id(v: &str) -> bool {
     v.len() <= 64
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && callvault_detect::Detector::new()
-            .detect(&v.replace(['-', '_'], " "))
-            .is_empty()
+        && callvault_detect::detect(&v.replace(['-', '_'], " ")).is_empty()
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then commits queued turns.

@@ -44,6 +44,11 @@ async fn call(
     (status, value, content_type)
 }
 
+async fn get(router: &Router, uri: &str, token: &str) -> (StatusCode, Value) {
+    let (s, v, _) = call(router, "GET", uri, Some(token), None, false).await;
+    (s, v)
+}
+
 /// A new conversation of acme's, by its ingest token; its id.
 async fn new_conversation(f: &common::Fixture, customer_ref: &str) -> String {
     let (status, conv) = post(
@@ -107,26 +112,15 @@ async fn turns_are_redacted_labelled_consistently_and_searchable() {
         (Some(2), Some(21))
     );
 
-    let (status, view, _) = call(
-        &f.router,
-        "GET",
-        &format!("/v1/conversations/{id}"),
-        Some(&f.acme_admin),
-        None,
-        false,
-    )
-    .await;
+    let (status, view) = get(&f.router, &format!("/v1/conversations/{id}"), &f.acme_admin).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(view["turns"].as_array().unwrap().len(), 2);
     assert!(!view.to_string().contains("41111111") && !view.to_string().contains("is 123"));
 
-    let (status, hits, _) = call(
+    let (status, hits) = get(
         &f.router,
-        "GET",
         "/v1/search?type=CREDIT_CARD&value=4111%201111%201111%201111",
-        Some(&f.acme_admin),
-        None,
-        false,
+        &f.acme_admin,
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{hits}");
@@ -144,13 +138,10 @@ async fn turns_are_redacted_labelled_consistently_and_searchable() {
         id.as_str(),
         "the spoken form finds it too"
     );
-    let (_, none, _) = call(
+    let (_, none) = get(
         &f.router,
-        "GET",
         "/v1/search?type=CREDIT_CARD&value=4111%201111%201111%201111",
-        Some(&f.globex_admin),
-        None,
-        false,
+        &f.globex_admin,
     )
     .await;
     assert_eq!(
@@ -171,27 +162,16 @@ async fn turns_are_redacted_labelled_consistently_and_searchable() {
     assert_eq!(status, StatusCode::OK, "{receipt}");
     assert_eq!(receipt["turns"], 2);
     assert_eq!(receipt["data_key_versions_destroyed"], json!([1]));
-    let (_, after, _) = call(
+    let (_, after) = get(
         &f.router,
-        "GET",
         "/v1/search?type=CREDIT_CARD&value=4111111111111111",
-        Some(&f.acme_admin),
-        None,
-        false,
+        &f.acme_admin,
     )
     .await;
     assert_eq!(after["matches"].as_array().unwrap().len(), 0);
     // The erased customer's conversation keeps its redacted turns and takes no new one; a
     // new conversation of the same reference starts under a new key.
-    let (status, view, _) = call(
-        &f.router,
-        "GET",
-        &format!("/v1/conversations/{id}"),
-        Some(&f.acme_admin),
-        None,
-        false,
-    )
-    .await;
+    let (status, view) = get(&f.router, &format!("/v1/conversations/{id}"), &f.acme_admin).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert!(view["erased_at"].as_i64().is_some(), "{view}");
     assert_eq!(view["turns"].as_array().unwrap().len(), 2);
@@ -280,13 +260,10 @@ async fn every_route_refuses_the_wrong_caller() {
         }
     }
     // Another tenant's conversation does not exist for them.
-    let (status, _, _) = call(
+    let (status, _) = get(
         &f.router,
-        "GET",
         &format!("/v1/conversations/{id}"),
-        Some(&f.globex_admin),
-        None,
-        false,
+        &f.globex_admin,
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -299,13 +276,10 @@ async fn every_route_refuses_the_wrong_caller() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // The ingest role may not search or erase.
-    let (status, _, _) = call(
+    let (status, _) = get(
         &f.router,
-        "GET",
         "/v1/search?type=PHONE_NUMBER&value=4155550132",
-        Some(&f.acme_ingest),
-        None,
-        false,
+        &f.acme_ingest,
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -319,15 +293,7 @@ async fn every_route_refuses_the_wrong_caller() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, _) = call(
-        &f.router,
-        "GET",
-        "/v1/nope",
-        Some(&f.acme_admin),
-        None,
-        false,
-    )
-    .await;
+    let (status, _) = get(&f.router, "/v1/nope", &f.acme_admin).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -647,15 +613,7 @@ async fn retention_purges_old_conversations_except_those_on_legal_hold() {
     assert_eq!(f.state.core.purge_expired(now).unwrap(), 0);
     assert_eq!(f.state.core.purge_expired(now + 8 * 86_400_000).unwrap(), 2);
     for (i, id) in ids.iter().enumerate() {
-        let (status, _, _) = call(
-            &f.router,
-            "GET",
-            &format!("/v1/conversations/{id}"),
-            Some(&f.acme_admin),
-            None,
-            false,
-        )
-        .await;
+        let (status, _) = get(&f.router, &format!("/v1/conversations/{id}"), &f.acme_admin).await;
         let expected = if i == 1 {
             StatusCode::OK
         } else {
@@ -672,13 +630,10 @@ async fn retention_purges_old_conversations_except_those_on_legal_hold() {
     )
     .await;
     assert_eq!(f.state.core.purge_expired(now + 8 * 86_400_000).unwrap(), 0);
-    let (status, _, _) = call(
+    let (status, _) = get(
         &f.router,
-        "GET",
         &format!("/v1/conversations/{}", other["id"].as_str().unwrap()),
-        Some(&f.globex_admin),
-        None,
-        false,
+        &f.globex_admin,
     )
     .await;
     assert_eq!(status, StatusCode::OK);

@@ -291,7 +291,7 @@ pub fn open_root(root: &crate::config::RootKey) -> Result<Arc<dyn RootKeyStore>>
     })
 }
 
-fn check_tenant(tenant: &str) -> Result<()> {
+pub(crate) fn check_tenant(tenant: &str) -> Result<()> {
     let ok = !tenant.is_empty()
         && tenant.len() <= 64
         && tenant

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use callvault_core::Core;
 use zeroize::Zeroizing;
 
@@ -32,13 +32,7 @@ pub fn run(command: TenantCommand) -> Result<ExitCode> {
         tenant,
         name,
     } = command;
-    let well_formed = (1..=64).contains(&tenant.len())
-        && tenant
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !well_formed {
-        bail!("--tenant must be 1 to 64 letters, digits, '-' or '_'");
-    }
+    crate::init::check_tenant(&tenant)?;
     let config = Config::load(&data_dir, None)?;
     let (store, vault) = crate::serve::open_parts(&config)?;
     let name = name.unwrap_or_else(|| tenant.clone());
